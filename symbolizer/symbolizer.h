@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * symbolizer: kernel and user addresses to names.
+ *
+ * - /proc/PID/maps parsing and address normalization (runtime address ->
+ *   file offset -> ELF virtual address), PIE, non-PIE, shared objects, vDSO.
+ * - Kernel: /proc/kallsyms (modules included), sorted, binary search.
+ * - User: ELF .symtab and .dynsym through libelf, sorted, binary search.
+ *   Binaries are opened only through /proc/PID/map_files/ or /proc/PID/root/
+ *   (never following a symlink out of it), falling back to the host path
+ *   only when the process is gone. Parsed files are cached by GNU build-id
+ *   (or device, inode, size and mtime when there is none), shared by every
+ *   process mapping them, bounded, least-recently-used first out.
+ *
+ * This module never prints: errors are negative errno values, and diagnostics
+ * go to the optional log callback.
+ */
+#ifndef SMOLDER_SYMBOLIZER_H
+#define SMOLDER_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SYMBOLIZER_MAX_FRAMES 16    /* inline chain depth kept per address */
+#define SYMBOLIZER_BUILD_ID_MAX 20 /* bytes; GNU build-ids are 20 (sha1) or 16 */
+
+/* One line of /proc/PID/maps. */
+struct sym_map_entry {
+	uint64_t start;
+	uint64_t end;
+	uint64_t offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	bool readable, writable, executable, shared;
+	char *path; /* "" for anonymous memory; "[vdso]", "[stack]", "/x (deleted)" as the kernel writes them */
+};
+
+/* The mappings of one process, sorted by start. Free with sym_maps__free(). */
+struct sym_maps {
+	struct sym_map_entry *entries;
+	size_t nr;
+};
+
+/*
+ * Parses the text of a /proc/PID/maps file. Lines that do not parse are
+ * skipped. Returns 0 or -ENOMEM; *ret is untouched on failure.
+ */
+int sym_maps__parse(const char *text, size_t len, struct sym_maps *ret);
+/* Reads and parses /proc/PID/maps. Returns 0 or a negative errno (-ESRCH when gone). */
+int sym_maps__read(pid_t pid, struct sym_maps *ret);
+/* The entry containing addr, or NULL. */
+const struct sym_map_entry *sym_maps__find(const struct sym_maps *maps, uint64_t addr);
+/* Frees the entries; accepts a zeroed struct. */
+void sym_maps__free(struct sym_maps *maps);
+
+/* What a lookup found. Strings are borrowed until the next call on the symbolizer. */
+struct sym_frame {
+	const char *name;	 /* display name (demangled), NULL if unknown */
+	const char *system_name; /* linkage name, NULL if same as name */
+	const char *file;	 /* source file, NULL if unknown */
+	uint32_t line;
+	uint32_t column;
+};
+
+struct sym_result {
+	/* Innermost first; the physical function is last. 0 frames: nothing known. */
+	struct sym_frame frames[SYMBOLIZER_MAX_FRAMES];
+	unsigned int nr_frames;
+	uint64_t elf_addr;	/* normalized address: ELF vaddr (user), address (kernel) */
+	const char *module;	/* kernel module name, NULL for vmlinux and user frames */
+	const char *build_id;	/* lower-case hex, NULL if none */
+	bool has_functions;	/* the file had a symbol table */
+	bool has_filenames;	/* the file had line info (file names) */
+	bool has_line_numbers;
+	bool has_inline_frames;
+};
+
+struct symbolizer_stats {
+	uint64_t elf_hits;	/* lookups served from a cached file */
+	uint64_t elf_misses;	/* files parsed */
+	uint64_t elf_evictions; /* files dropped to stay under the cap */
+	uint64_t elf_failures;	/* files that could not be opened or parsed */
+	uint64_t lookups;
+	uint64_t unresolved; /* lookups that found no symbol */
+	size_t elf_cached;   /* files in the cache now */
+	size_t bytes_cached; /* approximate memory held by the cache */
+};
+
+enum sym_log_level { SYM_LOG_WARN, SYM_LOG_INFO, SYM_LOG_DEBUG };
+typedef void (*sym_log_fn)(enum sym_log_level level, const char *msg, void *ctx);
+
+struct symbolizer_opts {
+	size_t max_files;     /* parsed files kept; 0 means the default, 256 */
+	size_t max_bytes;     /* memory for parsed files; 0 means the default, 64 MiB */
+	const char *kallsyms; /* path, NULL means /proc/kallsyms (tests pass a fixture) */
+	sym_log_fn log;	      /* NULL: silent */
+	void *log_ctx;
+};
+
+/* Constructor. Returns NULL with errno set. Free with symbolizer__free(). */
+struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts);
+/* Accepts NULL. */
+void symbolizer__free(struct symbolizer *s);
+
+/*
+ * Names a kernel address. Loads kallsyms on first use. Returns 0 (with
+ * nr_frames 0 when nothing covers addr) or a negative errno.
+ */
+int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_result *ret);
+
+/*
+ * Parses the file behind mapping m of process pid now, so that it can still
+ * be named after the process has exited. Cheap when already cached.
+ * Returns 0 or a negative errno (the mapping then stays unsymbolized).
+ */
+int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m);
+
+/*
+ * Names a user address of process pid, inside mapping m. elf_addr and
+ * build_id are set whenever the file could be read, even when no symbol
+ * covers the address. Returns 0 or a negative errno.
+ */
+int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m,
+		     uint64_t addr, struct sym_result *ret);
+
+/* Names an ELF virtual address of the file at path (for `smolder symbolize --elf`, tests). */
+int symbolizer__elf(struct symbolizer *s, const char *path, uint64_t elf_addr,
+		    struct sym_result *ret);
+
+void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret);
+
+#endif /* SMOLDER_SYMBOLIZER_H */
