@@ -14,12 +14,12 @@
 /* Indexes of the per-CPU counters map. */
 enum smolder_counter {
 	SMOLDER_CNT_SAMPLES = 0, /* perf events that ran the program */
-	SMOLDER_CNT_SENT,	 /* records delivered to the ring buffer */
-	SMOLDER_CNT_LOST,	 /* records that did not fit in the ring buffer */
-	SMOLDER_CNT_IDLE,	 /* samples of the idle task, left out */
-	SMOLDER_CNT_FILTERED,	 /* samples of processes not asked for */
-	SMOLDER_CNT_KSTACK_ERR,	 /* kernel stack could not be read */
-	SMOLDER_CNT_USTACK_ERR,	 /* user stack could not be read */
+	SMOLDER_CNT_SENT, /* records delivered to the ring buffer */
+	SMOLDER_CNT_LOST, /* records that did not fit in the ring buffer */
+	SMOLDER_CNT_IDLE, /* samples of the idle task, left out */
+	SMOLDER_CNT_FILTERED, /* samples of processes not asked for */
+	SMOLDER_CNT_KSTACK_ERR, /* kernel stack could not be read */
+	SMOLDER_CNT_USTACK_ERR, /* user stack could not be read */
 	SMOLDER_CNT_MAX,
 };
 
@@ -34,7 +34,7 @@ enum smolder_counter {
  */
 struct smolder_sample {
 	__u64 time_ns; /* CLOCK_MONOTONIC */
-	__u32 pid;     /* thread group id */
+	__u32 pid; /* thread group id */
 	__u32 tid;
 	__u32 cpu;
 	__u32 flags;
@@ -42,7 +42,7 @@ struct smolder_sample {
 	__s32 ustack_bytes; /* bytes used in ustack, or a negative errno */
 	__u32 record_bytes; /* bytes of this record */
 	__u32 reserved;
-	char comm[SMOLDER_TASK_COMM_LEN];   /* process (group leader) name */
+	char comm[SMOLDER_TASK_COMM_LEN]; /* process (group leader) name */
 	char thread[SMOLDER_TASK_COMM_LEN]; /* thread name */
 	__u64 kstack[SMOLDER_MAX_STACK];
 	__u64 ustack[SMOLDER_MAX_STACK];

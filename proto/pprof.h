@@ -10,7 +10,10 @@
  * Reading decodes a (gzip-compressed or plain) pprof file and validates it, so
  * that consumers may index tables without checks: after pprof__read*() every id
  * equals index+1 (renumbered when the file used other ids), every id a message
- * refers to exists, every string index is in range and string_table[0] is "".
+ * refers to exists (mapping_id and function_id may be 0, meaning none; sample
+ * location ids never are), every string index is in range, string_table[0] is
+ * "" and every sample has exactly one value per sample type. period_type may be
+ * NULL (absent).
  *
  * This module never prints; errors are negative errno values.
  */
@@ -25,6 +28,9 @@
 #include "profile.pb-c.h"
 
 typedef Perftools__Profiles__Profile pprof_profile_t;
+
+/* pprof__read*() refuse larger inputs, after decompression, with -EFBIG. */
+#define PPROF_READ_MAX_SIZE ((size_t)512 << 20)
 
 struct pprof_builder;
 
@@ -47,12 +53,12 @@ struct pprof_mapping_desc {
 
 /* One line of a location: a function and where in it. */
 struct pprof_line_desc {
-	const char *name;	 /* display name (demangled); NULL or "" if unknown */
+	const char *name; /* display name (demangled); NULL or "" if unknown */
 	const char *system_name; /* mangled name; NULL means same as name */
-	const char *filename;	 /* source file, or NULL */
-	int64_t line;		 /* 0 if unknown */
-	int64_t column;		 /* 0 if unknown */
-	int64_t start_line;	 /* 0 if unknown */
+	const char *filename; /* source file, or NULL */
+	int64_t line; /* 0 if unknown */
+	int64_t column; /* 0 if unknown */
+	int64_t start_line; /* 0 if unknown */
 };
 
 /* A sample label: string-valued when str is non-NULL, else numeric. */
@@ -68,11 +74,14 @@ struct pprof_builder *pprof_builder__new(void);
 /* Accepts NULL. */
 void pprof_builder__free(struct pprof_builder *b);
 
-/* Profile-level fields. Sample types are appended in call order. */
+/*
+ * Profile-level fields. Sample types are appended in call order, and only
+ * before the first sample (-EINVAL after).
+ */
 int pprof_builder__add_sample_type(struct pprof_builder *b, const struct pprof_value_type *vt);
 int pprof_builder__set_period(struct pprof_builder *b, const struct pprof_value_type *period_type,
 			      int64_t period);
-/* Names one of the sample types already added ("cpu"). */
+/* Names one of the sample types already added ("cpu"); -EINVAL if none matches. */
 int pprof_builder__set_default_sample_type(struct pprof_builder *b, const char *type);
 int pprof_builder__set_time(struct pprof_builder *b, int64_t time_nanos, int64_t duration_nanos);
 int pprof_builder__add_comment(struct pprof_builder *b, const char *comment);
@@ -86,7 +95,11 @@ int64_t pprof_builder__mapping(struct pprof_builder *b, const struct pprof_mappi
 /*
  * Interns a location by (mapping_id, address): the first call for a pair sets
  * its lines (innermost first), later calls return the same id. mapping_id 0
- * means no mapping. Returns its id (>= 1) or a negative errno.
+ * means no mapping. Address 0 means unknown: such locations are interned by
+ * (mapping_id, lines) instead. A line whose name, system_name and filename are
+ * all NULL or "" (and start_line 0) is dropped: pprof readers reject lines
+ * without a function. Returns its id (>= 1) or a negative errno; -EINVAL for a
+ * mapping_id that does not exist.
  */
 int64_t pprof_builder__location(struct pprof_builder *b, uint64_t mapping_id, uint64_t address,
 				const struct pprof_line_desc *lines, size_t nr_lines);
@@ -94,10 +107,11 @@ int64_t pprof_builder__location(struct pprof_builder *b, uint64_t mapping_id, ui
 /*
  * Adds a sample. location_ids are leaf first; nr_values must equal the number
  * of sample types. Samples with equal locations and labels are NOT merged
- * here: callers aggregate. Returns 0 or a negative errno.
+ * here: callers aggregate. Returns 0 or a negative errno; -EINVAL for an
+ * unknown location id, a wrong value count or a label without a key.
  */
-int pprof_builder__sample(struct pprof_builder *b, const uint64_t *location_ids, size_t nr_locations,
-			  const int64_t *values, size_t nr_values,
+int pprof_builder__sample(struct pprof_builder *b, const uint64_t *location_ids,
+			  size_t nr_locations, const int64_t *values, size_t nr_values,
 			  const struct pprof_label_desc *labels, size_t nr_labels);
 
 /*
@@ -116,7 +130,8 @@ int pprof_builder__write_file(struct pprof_builder *b, const char *path, mode_t 
 /*
  * Reads and validates a pprof file, gzip-compressed or not. *ret is freed with
  * pprof__profile_free(). Returns 0, -errno for I/O errors, -EBADMSG for data
- * that is not a valid profile.
+ * that is not a valid profile, -EFBIG beyond PPROF_READ_MAX_SIZE (or when
+ * decoding would take more than 2 GiB of memory).
  */
 int pprof__read_file(const char *path, pprof_profile_t **ret);
 /* The same from memory (gzip or plain). Used by the fuzz harness. */
@@ -126,10 +141,14 @@ void pprof__profile_free(pprof_profile_t *p);
 
 /*
  * Adds every sample of p to b, re-interning its strings, functions, mappings
- * and locations; labels are kept. The first profile merged sets the sample
- * types, period and default type; a later one whose sample types differ gives
- * -EINVAL. time_nanos becomes the earliest start and duration_nanos covers
- * the span of all merged profiles.
+ * and locations (only those its samples reach); labels are kept. Lines with
+ * function_id 0 are dropped (see pprof_builder__location()). The first profile
+ * merged sets the sample types, period and default type; a later one whose
+ * sample types differ gives -EINVAL (b is then untouched). time_nanos becomes the earliest start and
+ * duration_nanos covers the span of all merged profiles (time_nanos 0 counts as
+ * unknown). Comments are added once each. p must satisfy the pprof__read*()
+ * invariants; ids out of range give -EINVAL. After any other failure b may
+ * hold part of p.
  */
 int pprof_builder__merge(struct pprof_builder *b, const pprof_profile_t *p);
 

@@ -8,8 +8,8 @@ set -eu
 build_pkgs="cmake make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev
 	libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev
 	libcmocka-dev"
-test_pkgs="golang-go clang-format elfutils binutils"
-bench_pkgs="linux-perf bpftrace procps"
+test_pkgs="golang-go clang-format elfutils binutils chromium"
+bench_pkgs="linux-perf bpftrace procps time python3"
 
 want="$build_pkgs"
 for set in "$@"; do

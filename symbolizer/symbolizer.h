@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SYMBOLIZER_MAX_FRAMES 16    /* inline chain depth kept per address */
+#define SYMBOLIZER_MAX_FRAMES	16 /* inline chain depth kept per address */
 #define SYMBOLIZER_BUILD_ID_MAX 20 /* bytes; GNU build-ids are 20 (sha1) or 16 */
 
 /* One line of /proc/PID/maps. */
@@ -58,9 +58,9 @@ void sym_maps__free(struct sym_maps *maps);
 
 /* What a lookup found. Strings are borrowed until the next call on the symbolizer. */
 struct sym_frame {
-	const char *name;	 /* display name (demangled), NULL if unknown */
+	const char *name; /* display name (demangled), NULL if unknown */
 	const char *system_name; /* linkage name, NULL if same as name */
-	const char *file;	 /* source file, NULL if unknown */
+	const char *file; /* source file, NULL if unknown */
 	uint32_t line;
 	uint32_t column;
 };
@@ -69,45 +69,60 @@ struct sym_result {
 	/* Innermost first; the physical function is last. 0 frames: nothing known. */
 	struct sym_frame frames[SYMBOLIZER_MAX_FRAMES];
 	unsigned int nr_frames;
-	uint64_t elf_addr;	/* normalized address: ELF vaddr (user), address (kernel) */
-	const char *module;	/* kernel module name, NULL for vmlinux and user frames */
-	const char *build_id;	/* lower-case hex, NULL if none */
-	bool has_functions;	/* the file had a symbol table */
-	bool has_filenames;	/* the file had line info (file names) */
+	uint64_t elf_addr; /* normalized address: ELF vaddr (user), address (kernel) */
+	const char *module; /* kernel module name, NULL for vmlinux and user frames */
+	const char *build_id; /* lower-case hex, NULL if none */
+	bool has_functions; /* the file had a symbol table */
+	bool has_filenames; /* the file had line info (file names) */
 	bool has_line_numbers;
 	bool has_inline_frames;
 };
 
 struct symbolizer_stats {
-	uint64_t elf_hits;	/* lookups served from a cached file */
-	uint64_t elf_misses;	/* files parsed */
+	uint64_t elf_hits; /* lookups served from a cached file */
+	uint64_t elf_misses; /* files parsed */
 	uint64_t elf_evictions; /* files dropped to stay under the cap */
-	uint64_t elf_failures;	/* files that could not be opened or parsed */
+	uint64_t elf_failures; /* files that could not be opened or parsed */
 	uint64_t lookups;
 	uint64_t unresolved; /* lookups that found no symbol */
-	size_t elf_cached;   /* files in the cache now */
+	size_t elf_cached; /* files in the cache now */
 	size_t bytes_cached; /* approximate memory held by the cache */
+	uint64_t mapping_hits; /* user lookups whose (pid, mapping) was already bound to a file */
+	uint64_t mapping_evictions; /* (pid, mapping) bindings dropped to stay under the cap */
+	size_t mappings_cached; /* (pid, mapping) bindings held now */
+	size_t kernel_symbols; /* kallsyms text symbols loaded, 0 before first use */
 };
 
-enum sym_log_level { SYM_LOG_WARN, SYM_LOG_INFO, SYM_LOG_DEBUG };
+enum sym_log_level {
+	SYM_LOG_WARN,
+	SYM_LOG_INFO,
+	SYM_LOG_DEBUG
+};
 typedef void (*sym_log_fn)(enum sym_log_level level, const char *msg, void *ctx);
 
 struct symbolizer_opts {
-	size_t max_files;     /* parsed files kept; 0 means the default, 256 */
-	size_t max_bytes;     /* memory for parsed files; 0 means the default, 64 MiB */
+	size_t max_files; /* parsed files kept; 0 means the default, 256 */
+	size_t max_bytes; /* memory for parsed files; 0 means the default, 64 MiB */
 	const char *kallsyms; /* path, NULL means /proc/kallsyms (tests pass a fixture) */
-	sym_log_fn log;	      /* NULL: silent */
+	sym_log_fn log; /* NULL: silent */
 	void *log_ctx;
+	size_t max_mappings; /* (pid, mapping) -> file bindings kept; 0 means the default, 16384 */
 };
 
-/* Constructor. Returns NULL with errno set. Free with symbolizer__free(). */
+/*
+ * Constructor; opts may be NULL (defaults) and is copied. Returns NULL with
+ * errno set. Free with symbolizer__free().
+ */
 struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts);
 /* Accepts NULL. */
 void symbolizer__free(struct symbolizer *s);
 
 /*
  * Names a kernel address. Loads kallsyms on first use. Returns 0 (with
- * nr_frames 0 when nothing covers addr) or a negative errno.
+ * nr_frames 0 when nothing covers addr) or a negative errno. When kallsyms
+ * cannot be loaded (-EPERM: the kernel hides addresses from us), only the
+ * first call returns the error (and logs it); later calls return 0 with
+ * nr_frames 0, and stats.kernel_symbols stays 0.
  */
 int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_result *ret);
 
@@ -123,10 +138,13 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
  * build_id are set whenever the file could be read, even when no symbol
  * covers the address. Returns 0 or a negative errno.
  */
-int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m,
-		     uint64_t addr, struct sym_result *ret);
+int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
+		     struct sym_result *ret);
 
-/* Names an ELF virtual address of the file at path (for `smolder symbolize --elf`, tests). */
+/*
+ * Names an ELF virtual address of the file at path (for `smolder symbolize --elf`, tests).
+ * The host path is opened and checked on every call; the parse is cached.
+ */
 int symbolizer__elf(struct symbolizer *s, const char *path, uint64_t elf_addr,
 		    struct sym_result *ret);
 

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smolder: the command-line entry point. Dispatches `smolder <command>` to
+ * the cmd_*() functions of commands.h and owns the process-wide state: the
+ * verbosity and the messages printed to the terminal (log.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+
+#define SMOLDER_VERSION "0.1.0"
+
+int smolder_verbosity;
+
+static void log_v(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v("smolder: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v("smolder: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v("smolder: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (smolder_verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	log_v("smolder: debug: ", fmt, ap);
+	va_end(ap);
+}
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"record", cmd_record, "sample every CPU and write a pprof profile"},
+	{"report", cmd_report, "print the hottest functions of profiles"},
+	{"flamegraph", cmd_flamegraph, "write an interactive flame graph (HTML) or folded stacks"},
+	{"diff", cmd_diff, "compare two profiles: what got slower, and is it real"},
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "Usage: smolder <command> [options]\n"
+		     "\n"
+		     "Whole-system CPU profiler for Linux (BPF, pprof output).\n"
+		     "\n"
+		     "Commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n"
+		     "Run 'smolder <command> --help' for the options of a command.\n"
+		     "\n"
+		     "EXAMPLES:\n"
+		     "  smolder record -d 30 -o prof.pb.gz   # profile the machine for 30 seconds\n"
+		     "  smolder report prof.pb.gz            # hottest functions\n"
+		     "  smolder flamegraph prof.pb.gz -o prof.html\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("smolder %s\n", SMOLDER_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	log_err("unknown command '%s'; run 'smolder --help' for the list", argv[1]);
+	return 2;
+}

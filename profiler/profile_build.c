@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Aggregated samples -> pprof.
+ *
+ * Every distinct (address space, address) is named once: a small open-
+ * addressing table maps it to its pprof location id, so a hot frame shared by
+ * thousands of stacks costs one symbolizer lookup. Kernel addresses share one
+ * address space; a user address is keyed by its pid.
+ *
+ * Stacks are leaf first, kernel frames before user frames. Every frame but
+ * the leaf of each part is a return address; it is named and stored as
+ * address - 1 so it points into the call instruction, as the caller's line
+ * is what a reader wants to see.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile_build.h"
+
+#define KERNEL_SPACE	  (~0ULL)
+#define KERNEL_MAP_START  0xffff800000000000ULL
+#define KERNEL_MAP_LIMIT  0xffffffffffffffffULL
+#define UNKNOWN_MAP_LIMIT 0x0000800000000000ULL
+
+struct loc_slot {
+	uint64_t space; /* pid, or KERNEL_SPACE; 0 marks an empty slot when id is 0 */
+	uint64_t addr;
+	uint64_t id;
+};
+
+struct build_ctx {
+	struct pprof_builder *b;
+	struct proctable *procs;
+	struct symbolizer *sym;
+	int64_t period;
+	int64_t kernel_mapping;
+	bool kernel_ok;
+	struct loc_slot *slots;
+	size_t nr_slots; /* power of two */
+	size_t used;
+	uint64_t *loc_ids; /* scratch: one stack's location ids */
+	struct profile_build_stats stats;
+};
+
+static inline size_t slot_hash(uint64_t space, uint64_t addr)
+{
+	uint64_t h = (addr ^ (space * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+
+	return (size_t)(h ^ (h >> 31));
+}
+
+static int slots_grow(struct build_ctx *c)
+{
+	size_t nr = c->nr_slots ? c->nr_slots * 2 : 4096, i, j;
+	struct loc_slot *ns = calloc(nr, sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	for (i = 0; i < c->nr_slots; i++) {
+		if (!c->slots[i].id)
+			continue;
+		j = slot_hash(c->slots[i].space, c->slots[i].addr) & (nr - 1);
+		while (ns[j].id)
+			j = (j + 1) & (nr - 1);
+		ns[j] = c->slots[i];
+	}
+	free(c->slots);
+	c->slots = ns;
+	c->nr_slots = nr;
+	return 0;
+}
+
+/* The slot for (space, addr): found (id != 0) or the empty one to fill. */
+static struct loc_slot *slot_find(struct build_ctx *c, uint64_t space, uint64_t addr)
+{
+	size_t j = slot_hash(space, addr) & (c->nr_slots - 1);
+
+	while (c->slots[j].id && (c->slots[j].space != space || c->slots[j].addr != addr))
+		j = (j + 1) & (c->nr_slots - 1);
+	return &c->slots[j];
+}
+
+static void fill_lines(const struct sym_result *r, struct pprof_line_desc *lines, size_t *ret_nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_frames && i < SYMBOLIZER_MAX_FRAMES; i++) {
+		lines[i] = (struct pprof_line_desc){
+			.name = r->frames[i].name,
+			.system_name = r->frames[i].system_name,
+			.filename = r->frames[i].file,
+			.line = r->frames[i].line,
+			.column = r->frames[i].column,
+		};
+	}
+	*ret_nr = i;
+}
+
+static int64_t kernel_location(struct build_ctx *c, uint64_t addr)
+{
+	struct pprof_line_desc lines[SYMBOLIZER_MAX_FRAMES];
+	struct sym_result r;
+	size_t nr = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (c->kernel_ok && symbolizer__kernel(c->sym, addr, &r) == 0)
+		fill_lines(&r, lines, &nr);
+	else
+		c->stats.kernel_unavailable++;
+	if (!nr)
+		c->stats.unsymbolized++;
+	return pprof_builder__location(c->b, (uint64_t)c->kernel_mapping, addr, lines, nr);
+}
+
+static int64_t user_location(struct build_ctx *c, pid_t pid, uint64_t addr)
+{
+	struct pprof_line_desc lines[SYMBOLIZER_MAX_FRAMES];
+	struct pprof_mapping_desc md;
+	const struct sym_map_entry *m = NULL;
+	struct proc_entry *p;
+	struct sym_result r;
+	int64_t mapping_id;
+	size_t nr = 0;
+
+	p = proctable__find(c->procs, pid);
+	if (p)
+		m = sym_maps__find(&p->maps, addr);
+	if (!m) {
+		/* No mapping known: keep the address under an honest placeholder. */
+		c->stats.no_mapping++;
+		c->stats.unsymbolized++;
+		md = (struct pprof_mapping_desc){
+			.memory_start = 0,
+			.memory_limit = UNKNOWN_MAP_LIMIT,
+			.filename = "[unknown]",
+		};
+		mapping_id = pprof_builder__mapping(c->b, &md);
+		if (mapping_id < 0)
+			return mapping_id;
+		return pprof_builder__location(c->b, (uint64_t)mapping_id, addr, NULL, 0);
+	}
+
+	memset(&r, 0, sizeof(r));
+	if (symbolizer__user(c->sym, pid, m, addr, &r) == 0)
+		fill_lines(&r, lines, &nr);
+	if (!nr)
+		c->stats.unsymbolized++;
+	md = (struct pprof_mapping_desc){
+		.memory_start = m->start,
+		.memory_limit = m->end,
+		.file_offset = m->offset,
+		.filename = m->path[0] ? m->path : "[anon]",
+		.build_id = r.build_id,
+		.has_functions = r.has_functions,
+		.has_filenames = r.has_filenames,
+		.has_line_numbers = r.has_line_numbers,
+		.has_inline_frames = r.has_inline_frames,
+	};
+	mapping_id = pprof_builder__mapping(c->b, &md);
+	if (mapping_id < 0)
+		return mapping_id;
+	return pprof_builder__location(c->b, (uint64_t)mapping_id, addr, lines, nr);
+}
+
+static int64_t location(struct build_ctx *c, uint64_t space, uint64_t addr)
+{
+	struct loc_slot *slot;
+	int64_t id;
+	int err;
+
+	if ((c->used + 1) * 2 > c->nr_slots) {
+		err = slots_grow(c);
+		if (err)
+			return err;
+	}
+	slot = slot_find(c, space, addr);
+	if (slot->id)
+		return (int64_t)slot->id;
+	c->stats.frames++;
+	if (space == KERNEL_SPACE)
+		id = kernel_location(c, addr);
+	else
+		id = user_location(c, (pid_t)space, addr);
+	if (id < 0)
+		return id;
+	slot->space = space;
+	slot->addr = addr;
+	slot->id = (uint64_t)id;
+	c->used++;
+	return id;
+}
+
+static int add_entry(const struct agg_entry *e, void *arg)
+{
+	struct build_ctx *c = arg;
+	const struct agg_key *k = &e->key;
+	struct pprof_label_desc labels[4];
+	char comm[AGG_COMM_LEN + 1], thread[AGG_COMM_LEN + 1];
+	int64_t values[2], id;
+	size_t n = 0, i;
+	uint64_t addr;
+
+	for (i = 0; i < k->nr_kernel; i++) {
+		addr = e->frames[i] - (i > 0);
+		id = location(c, KERNEL_SPACE, addr);
+		if (id < 0)
+			return (int)id;
+		c->loc_ids[n++] = (uint64_t)id;
+	}
+	for (i = 0; i < k->nr_user; i++) {
+		addr = e->frames[k->nr_kernel + i] - (i > 0);
+		id = location(c, k->pid, addr);
+		if (id < 0)
+			return (int)id;
+		c->loc_ids[n++] = (uint64_t)id;
+	}
+
+	memcpy(comm, k->comm, AGG_COMM_LEN);
+	comm[AGG_COMM_LEN] = '\0';
+	memcpy(thread, k->thread, AGG_COMM_LEN);
+	thread[AGG_COMM_LEN] = '\0';
+	labels[0] = (struct pprof_label_desc){.key = "pid", .num = k->pid};
+	labels[1] = (struct pprof_label_desc){.key = "tid", .num = k->tid};
+	labels[2] = (struct pprof_label_desc){.key = "comm", .str = comm};
+	labels[3] = (struct pprof_label_desc){.key = "thread", .str = thread};
+	values[0] = (int64_t)e->count;
+	values[1] = (int64_t)e->count * c->period;
+	return pprof_builder__sample(c->b, c->loc_ids, n, values, 2, labels, 4);
+}
+
+int profile_build(const struct aggregate *agg, struct proctable *procs, struct symbolizer *sym,
+		  const struct profile_meta *meta, struct pprof_builder **ret,
+		  struct profile_build_stats *ret_stats)
+{
+	static const struct pprof_value_type samples = {"samples", "count"};
+	static const struct pprof_value_type cpu = {"cpu", "nanoseconds"};
+	struct pprof_mapping_desc kmap = {
+		.memory_start = KERNEL_MAP_START,
+		.memory_limit = KERNEL_MAP_LIMIT,
+		.filename = "[kernel.kallsyms]",
+	};
+	struct build_ctx c = {
+		.procs = procs,
+		.sym = sym,
+		.period = 1000000000LL / meta->freq_hz,
+	};
+	struct sym_result probe;
+	size_t i;
+	int err;
+
+	c.b = pprof_builder__new();
+	c.loc_ids = calloc(2 * 65536, sizeof(*c.loc_ids));
+	if (!c.b || !c.loc_ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = pprof_builder__add_sample_type(c.b, &samples);
+	if (!err)
+		err = pprof_builder__add_sample_type(c.b, &cpu);
+	if (!err)
+		err = pprof_builder__set_period(c.b, &cpu, c.period);
+	if (!err)
+		err = pprof_builder__set_default_sample_type(c.b, "cpu");
+	if (!err)
+		err = pprof_builder__set_time(c.b, meta->time_nanos, meta->duration_nanos);
+	for (i = 0; !err && i < meta->nr_comments; i++)
+		err = pprof_builder__add_comment(c.b, meta->comments[i]);
+	if (err)
+		goto out;
+
+	/* kallsyms readable? Then the kernel mapping honestly has functions. */
+	memset(&probe, 0, sizeof(probe));
+	c.kernel_ok = symbolizer__kernel(sym, KERNEL_MAP_START, &probe) == 0;
+	kmap.has_functions = c.kernel_ok;
+	c.kernel_mapping = pprof_builder__mapping(c.b, &kmap);
+	if (c.kernel_mapping < 0) {
+		err = (int)c.kernel_mapping;
+		goto out;
+	}
+	err = slots_grow(&c);
+	if (err)
+		goto out;
+	err = aggregate__for_each(agg, add_entry, &c);
+out:
+	free(c.slots);
+	free(c.loc_ids);
+	if (err) {
+		pprof_builder__free(c.b);
+		return err;
+	}
+	*ret = c.b;
+	if (ret_stats)
+		*ret_stats = c.stats;
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Turns aggregated samples into a pprof profile: names every kernel and user
+ * frame through the symbolizer and the process table, interns mappings,
+ * locations and functions, and labels each sample with pid, tid, comm and
+ * thread.
+ */
+#ifndef SMOLDER_PROFILE_BUILD_H
+#define SMOLDER_PROFILE_BUILD_H
+
+#include <stdint.h>
+
+#include "aggregate.h"
+#include "pprof.h"
+#include "proctable.h"
+#include "symbolizer.h"
+
+struct profile_meta {
+	unsigned int freq_hz; /* sets the period: 1e9 / freq_hz nanoseconds */
+	int64_t time_nanos; /* wall-clock start */
+	int64_t duration_nanos; /* wall-clock span */
+	const char *const *comments;
+	size_t nr_comments;
+};
+
+struct profile_build_stats {
+	uint64_t frames; /* frames named or attempted */
+	uint64_t unsymbolized; /* frames left as addresses */
+	uint64_t no_mapping; /* user frames outside every known mapping */
+	uint64_t kernel_unavailable; /* kernel frames without kallsyms */
+};
+
+/*
+ * Builds the profile. *ret is freed by the caller with pprof_builder__free().
+ * Returns 0 or a negative errno.
+ */
+int profile_build(const struct aggregate *agg, struct proctable *procs, struct symbolizer *sym,
+		  const struct profile_meta *meta, struct pprof_builder **ret,
+		  struct profile_build_stats *ret_stats);
+
+#endif /* SMOLDER_PROFILE_BUILD_H */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vizcli: shared command-line plumbing of report, flamegraph and diff.
+ *
+ * Several files are merged through pprof_builder__merge() and the result is
+ * packed and decoded again, so the commands always see one validated
+ * profile; a single file is used as read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vizcli.h"
+
+static int vizcli__read(const char *path, pprof_profile_t **ret)
+{
+	int err = pprof__read_file(path, ret);
+
+	if (err == -EBADMSG)
+		log_err("'%s' is not a pprof profile (or is corrupt); give a file written by "
+			"'smolder record' or pprof",
+			path);
+	else if (err)
+		log_err("failed to read '%s': %s", path, strerror(-err));
+	return err;
+}
+
+int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret)
+{
+	struct pprof_builder *b = NULL;
+	pprof_profile_t *p = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	int i, err;
+
+	if (nr == 1)
+		return vizcli__read(paths[0], ret);
+	b = pprof_builder__new();
+	if (!b) {
+		err = -errno;
+		log_err("failed to merge profiles: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		err = vizcli__read(paths[i], &p);
+		if (err)
+			goto out;
+		err = pprof_builder__merge(b, p);
+		pprof__profile_free(p);
+		p = NULL;
+		if (err == -EINVAL) {
+			log_err("cannot merge '%s' with '%s': their sample types differ; give "
+				"profiles of one kind",
+				paths[i], paths[0]);
+			goto out;
+		} else if (err) {
+			log_err("failed to merge '%s': %s", paths[i], strerror(-err));
+			goto out;
+		}
+	}
+	err = pprof_builder__pack(b, &buf, &len);
+	if (!err)
+		err = pprof__read_mem(buf, len, &p);
+	if (err) {
+		log_err("failed to merge profiles: %s", strerror(-err));
+		goto out;
+	}
+	*ret = p;
+out:
+	free(buf);
+	pprof_builder__free(b);
+	return err;
+}
+
+int vizcli__parse_long(const char *arg, long min, long max, const char *what, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max) {
+		log_err("invalid %s '%s': expected a whole number from %ld to %ld", what, arg, min,
+			max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+int vizcli__parse_double(const char *arg, double min, double max, const char *what,
+			 double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < min || v > max) {
+		log_err("invalid %s '%s': expected a number from %g to %g", what, arg, min, max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+FILE *vizcli__create(const char *path)
+{
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_err("failed to create '%s': %s; choose another place with -o", path,
+			strerror(errno));
+		return NULL;
+	}
+	/* An existing file keeps its mode with O_CREAT: make it 0640 as documented. */
+	if (fchmod(fd, 0640))
+		log_warn("failed to chmod '%s' to 0640: %s, ignoring", path, strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		log_err("failed to create '%s': %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+int vizcli__close(FILE *f, const char *path)
+{
+	int err = 0;
+
+	if (fflush(f) || ferror(f))
+		err = -(errno ? errno : EIO);
+	if (fclose(f) && !err)
+		err = -(errno ? errno : EIO);
+	if (err)
+		log_err("failed to write '%s': %s", path, strerror(-err));
+	return err;
+}
+
+int vizcli__close_stdout(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		log_err("failed to write to standard output: %s", strerror(errno ? errno : EIO));
+		return -(errno ? errno : EIO);
+	}
+	return 0;
+}

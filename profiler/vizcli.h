@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vizcli: what the report, flamegraph and diff commands share on the command
+ * line: reading and merging profile files, parsing numbers, opening output.
+ * Every function prints its own one-line error (log.h), once.
+ */
+#ifndef SMOLDER_VIZCLI_H
+#define SMOLDER_VIZCLI_H
+
+#include <stdio.h>
+
+#include "pprof.h"
+
+/*
+ * Reads paths[0..nr) and merges them into one profile (no merge for one
+ * file). *ret is freed with pprof__profile_free(). Returns 0 or a negative
+ * errno, after printing what failed.
+ */
+int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret);
+
+/* strtol() with a range check; prints what is wrong. Returns 0 or -EINVAL. */
+int vizcli__parse_long(const char *arg, long min, long max, const char *what, long *ret);
+
+/* A double in [min, max]; prints what is wrong. Returns 0 or -EINVAL. */
+int vizcli__parse_double(const char *arg, double min, double max, const char *what,
+			 double *ret);
+
+/*
+ * Opens path for writing with mode 0640 (truncating it). Returns the stream,
+ * or NULL after printing why.
+ */
+FILE *vizcli__create(const char *path);
+
+/* Closes f, which was written to path; prints and returns -errno on failure. */
+int vizcli__close(FILE *f, const char *path);
+
+/* Flushes standard output; prints and returns -errno on failure. */
+int vizcli__close_stdout(void);
+
+#endif /* SMOLDER_VIZCLI_H */

@@ -1,0 +1,1 @@
+$SMOLDER record -d -1

@@ -1,0 +1,1 @@
+$SMOLDER record -F 1000000

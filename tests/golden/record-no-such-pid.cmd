@@ -1,0 +1,1 @@
+$SMOLDER record -p 4194303 -d 1

@@ -1,0 +1,1 @@
+$SMOLDER report does-not-exist.pb.gz

@@ -1,0 +1,1 @@
+echo "not a profile" > notes.txt && $SMOLDER report notes.txt

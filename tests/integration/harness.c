@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/* Integration-test helpers; see harness.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char tmpdir[64];
+
+void itest_require_root(const char *test)
+{
+	if (geteuid() != 0) {
+		printf("%s: skipped: needs root (it runs the real BPF profiler)\n", test);
+		exit(77);
+	}
+}
+
+const char *itest_smolder(void)
+{
+	static char path[4096];
+	const char *build = getenv("SMOLDER_BUILD");
+
+	snprintf(path, sizeof(path), "%s/smolder", build ? build : "build");
+	return path;
+}
+
+const char *itest_tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		strcpy(tmpdir, "/tmp/smolder-itest-XXXXXX");
+		if (!mkdtemp(tmpdir)) {
+			perror("mkdtemp");
+			exit(1);
+		}
+	}
+	return tmpdir;
+}
+
+void itest_cleanup(void)
+{
+	char cmd[128];
+
+	if (!tmpdir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd))
+		fprintf(stderr, "failed to remove %s\n", tmpdir);
+	tmpdir[0] = '\0';
+}
+
+pid_t itest_spawn(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int itest_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int itest_run(char *const argv[], char **ret_out)
+{
+	char path[128];
+	int fd, status;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run.out", itest_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fd);
+	status = itest_wait(pid);
+	if (ret_out) {
+		*ret_out = NULL;
+		f = fopen(path, "r");
+		if (f) {
+			size_t cap = 1 << 20, n;
+
+			*ret_out = calloc(1, cap + 1);
+			if (*ret_out) {
+				n = fread(*ret_out, 1, cap, f);
+				(*ret_out)[n] = '\0';
+			}
+			fclose(f);
+		}
+	}
+	return status;
+}
+
+static const Perftools__Profiles__Label *
+find_label(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_label; i++) {
+		if (!strcmp(pprof__str(p, s->label[i]->key), key))
+			return s->label[i];
+	}
+	return NULL;
+}
+
+int64_t itest_label_num(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			const char *key)
+{
+	const Perftools__Profiles__Label *l = find_label(p, s, key);
+
+	return l ? l->num : -1;
+}
+
+const char *itest_label_str(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			    const char *key)
+{
+	const Perftools__Profiles__Label *l = find_label(p, s, key);
+
+	return l ? pprof__str(p, l->str) : NULL;
+}
+
+const char *itest_frame_name(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			     size_t i)
+{
+	const Perftools__Profiles__Location *loc;
+	const Perftools__Profiles__Function *fn;
+
+	if (i >= s->n_location_id)
+		return NULL;
+	loc = p->location[s->location_id[i] - 1];
+	if (!loc->n_line || !loc->line[0]->function_id)
+		return "";
+	fn = p->function[loc->line[0]->function_id - 1];
+	return pprof__str(p, fn->name);
+}
+
+const Perftools__Profiles__Mapping *
+itest_frame_mapping(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t i)
+{
+	const Perftools__Profiles__Location *loc;
+
+	if (i >= s->n_location_id)
+		return NULL;
+	loc = p->location[s->location_id[i] - 1];
+	return loc->mapping_id ? p->mapping[loc->mapping_id - 1] : NULL;
+}
+
+int64_t itest_samples_of(const pprof_profile_t *p, pid_t pid)
+{
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < p->n_sample; i++) {
+		if (itest_label_num(p, p->sample[i], "pid") == pid && p->sample[i]->n_value)
+			n += p->sample[i]->value[0];
+	}
+	return n;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration-test helpers: run the real smolder binary and workloads, and
+ * look into the decoded pprof. Tests need root; main() calls
+ * itest_require_root() which exits 77 (ctest: skipped) with a message
+ * otherwise.
+ */
+#ifndef SMOLDER_TESTS_HARNESS_H
+#define SMOLDER_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "pprof.h"
+
+void itest_require_root(const char *test);
+/* $SMOLDER_BUILD/smolder. */
+const char *itest_smolder(void);
+/* A fresh directory under /tmp, removed by itest_cleanup(). */
+const char *itest_tmpdir(void);
+void itest_cleanup(void);
+
+/* Starts argv[0] with its arguments; returns the pid. */
+pid_t itest_spawn(char *const argv[]);
+/* Runs argv to completion; its stdout+stderr go to *ret_out (malloc'ed, may be NULL). Returns the exit status, or -1. */
+int itest_run(char *const argv[], char **ret_out);
+/* Waits for pid; returns its exit status. */
+int itest_wait(pid_t pid);
+
+/* Numeric / string label of a sample (-1 / NULL when absent). */
+int64_t itest_label_num(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			const char *key);
+const char *itest_label_str(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			    const char *key);
+/* Name of the function of frame i (0 = leaf) of s, innermost line; "" when unnamed, NULL past the end. */
+const char *itest_frame_name(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			     size_t i);
+/* The mapping of frame i of s, or NULL. */
+const Perftools__Profiles__Mapping *
+itest_frame_mapping(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t i);
+/* Samples (first value) in p whose pid label is pid. */
+int64_t itest_samples_of(const pprof_profile_t *p, pid_t pid);
+
+#endif /* SMOLDER_TESTS_HARNESS_H */

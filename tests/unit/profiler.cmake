@@ -1,0 +1,3 @@
+# profiler: the report/flamegraph/diff logic of smolder_viz on hand-made profiles.
+smolder_add_unit(test_stacks SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_stacks.c
+	LIBS smolder_viz)

@@ -1,0 +1,37 @@
+# symbolizer unit tests (no root) and the fixture binaries they symbolize.
+# Fixtures are built with fixed flags (no sanitizers) so that their layout is
+# that of ordinary binaries: a PIE, a non-PIE, a shared library and its
+# stripped copy (only .dynsym left).
+set(SYM_FIXTURE_DIR ${PROJECT_SOURCE_DIR}/tests/data/symbolizer)
+
+add_executable(sym_fixture_pie ${SYM_FIXTURE_DIR}/fixture_exe.c)
+set_target_properties(sym_fixture_pie PROPERTIES
+	COMPILE_OPTIONS "-O1;-fPIE" LINK_OPTIONS "-pie;-Wl,--build-id")
+add_executable(sym_fixture_nopie ${SYM_FIXTURE_DIR}/fixture_exe.c)
+set_target_properties(sym_fixture_nopie PROPERTIES
+	COMPILE_OPTIONS "-O1;-fno-pie" LINK_OPTIONS "-no-pie;-Wl,--build-id")
+add_library(sym_fixture_lib SHARED ${SYM_FIXTURE_DIR}/fixture_lib.c)
+set_target_properties(sym_fixture_lib PROPERTIES NO_SONAME ON
+	COMPILE_OPTIONS "-O1;-fPIC" LINK_OPTIONS "-Wl,--build-id")
+set(SYM_FIXTURE_STRIPPED ${CMAKE_CURRENT_BINARY_DIR}/libsym_fixture_stripped.so)
+add_custom_command(OUTPUT ${SYM_FIXTURE_STRIPPED}
+	COMMAND ${CMAKE_STRIP} --strip-all -o ${SYM_FIXTURE_STRIPPED} $<TARGET_FILE:sym_fixture_lib>
+	DEPENDS sym_fixture_lib
+	COMMENT "Stripping the symbolizer fixture library")
+add_custom_target(sym_fixture_stripped DEPENDS ${SYM_FIXTURE_STRIPPED})
+
+smolder_add_unit(test_maps SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_maps.c
+	LIBS smolder_symbolizer)
+smolder_add_unit(test_kallsyms SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kallsyms.c
+	LIBS smolder_symbolizer)
+target_compile_definitions(test_kallsyms PRIVATE
+	"SYM_DATA_DIR=\"${PROJECT_SOURCE_DIR}/tests/data\"")
+smolder_add_unit(test_elf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_elf.c
+	LIBS smolder_symbolizer ${CMAKE_DL_LIBS})
+add_dependencies(test_elf sym_fixture_pie sym_fixture_nopie sym_fixture_lib sym_fixture_stripped)
+target_compile_definitions(test_elf PRIVATE
+	"SYM_FIXTURE_PIE=\"$<TARGET_FILE:sym_fixture_pie>\""
+	"SYM_FIXTURE_NOPIE=\"$<TARGET_FILE:sym_fixture_nopie>\""
+	"SYM_FIXTURE_LIB=\"$<TARGET_FILE:sym_fixture_lib>\""
+	"SYM_FIXTURE_STRIPPED=\"${SYM_FIXTURE_STRIPPED}\""
+	"SYM_DATA_DIR=\"${PROJECT_SOURCE_DIR}/tests/data\"")
