@@ -47,12 +47,14 @@ if ! command -v go >/dev/null; then
 	exit 0
 fi
 export HOME=${HOME:-/tmp} GOFLAGS=-mod=mod
-measure "go tool pprof -top" go tool pprof -top "$OUT/big.pb.gz"
+# -symbolize=none: the generated binaries do not exist; pprof would look for them.
+measure "go tool pprof -top" go tool pprof -symbolize=none -top "$OUT/big.pb.gz"
 
 # pprof -http: time from start until /ui/flamegraph answers 200.
 port=$((20000 + RANDOM % 20000))
 start=$(date +%s.%N)
-go tool pprof -no_browser -http="127.0.0.1:$port" "$OUT/big.pb.gz" >"$OUT/pprof.log" 2>&1 &
+go tool pprof -symbolize=none -no_browser -http="127.0.0.1:$port" "$OUT/big.pb.gz" \
+	>"$OUT/pprof.log" 2>&1 &
 PPROF_PID=$!
 ready=""
 for _ in $(seq 1200); do
@@ -62,7 +64,12 @@ for _ in $(seq 1200); do
 	fi
 	sleep 0.05
 done
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$PPROF_PID/status" 2>/dev/null || echo 0)
+# `go tool pprof` runs the pprof binary as a child: take the larger peak of the two.
+rss=0
+for pid in "$PPROF_PID" $(cat "/proc/$PPROF_PID/task/"*/children 2>/dev/null); do
+	r=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+	[ "${r:-0}" -gt "$rss" ] && rss=$r
+done
 if [ -n "$ready" ]; then
 	printf '%-28s %6.2f s  %7.1f MB peak RSS (until /ui/flamegraph answered)\n' \
 		"go tool pprof -http" "$(echo "$ready - $start" | bc -l)" "$(echo "$rss / 1024" | bc -l)"

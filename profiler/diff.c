@@ -49,7 +49,7 @@ struct diff_row {
 	int64_t base_cnt, new_cnt;
 	int64_t base_val, new_val;
 	double base_share, new_share; /* percent */
-	double change;		      /* points */
+	double change; /* points */
 	double z;
 	bool significant;
 };
@@ -82,11 +82,11 @@ static const char diff_usage[] =
 static int diff__parse_args(int argc, char **argv, struct diff_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "no-normalize", no_argument, NULL, 'N' },
-		{ "fail-above", required_argument, NULL, 'f' },
-		{ "top", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
+		{"output", required_argument, NULL, 'o'},
+		{"no-normalize", no_argument, NULL, 'N'},
+		{"fail-above", required_argument, NULL, 'f'},
+		{"top", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int opt;
@@ -147,8 +147,7 @@ static int diff_row__cmp(const void *a, const void *b)
 }
 
 /* Fills *ret with one row per function, sorted by the size of the change. */
-static int diff__rows(const struct stacks *s, bool normalize, struct diff_row **ret,
-		      size_t *ret_nr)
+static int diff__rows(const struct stacks *s, bool normalize, struct diff_row **ret, size_t *ret_nr)
 {
 	const struct stacks_totals *bt = stacks__totals(s, STACKS_BASE);
 	const struct stacks_totals *nt = stacks__totals(s, STACKS_NEW);
@@ -167,7 +166,8 @@ static int diff__rows(const struct stacks *s, bool normalize, struct diff_row **
 	}
 	for (i = 0; i < nr; i++) {
 		struct diff_row *r = &rows[i];
-		double x1 = (double)st[i].flat_cnt[STACKS_BASE], x2 = (double)st[i].flat_cnt[STACKS_NEW];
+		double x1 = (double)st[i].flat_cnt[STACKS_BASE],
+		       x2 = (double)st[i].flat_cnt[STACKS_NEW];
 
 		r->func = st[i].func;
 		r->name = stacks__func(s, st[i].func)->name;

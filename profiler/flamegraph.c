@@ -55,9 +55,9 @@ static const char flamegraph_usage[] =
 static int flamegraph__parse_args(int argc, char **argv, struct flamegraph_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "folded", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
+		{"output", required_argument, NULL, 'o'},
+		{"folded", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int opt;

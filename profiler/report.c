@@ -192,9 +192,9 @@ out:
 static int report__parse_args(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "top", required_argument, NULL, 'n' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
+		{"top", required_argument, NULL, 'n'},
+		{"by", required_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int opt;
@@ -211,7 +211,8 @@ static int report__parse_args(int argc, char **argv, struct report_opts *o)
 			break;
 		case 'b':
 			if (strcmp(optarg, "comm")) {
-				log_err("cannot group by '%s': only --by comm is supported", optarg);
+				log_err("cannot group by '%s': only --by comm is supported",
+					optarg);
 				return 2;
 			}
 			o->by_comm = true;
@@ -224,7 +225,8 @@ static int report__parse_args(int argc, char **argv, struct report_opts *o)
 				argv[optind - 1]);
 			return 2;
 		default:
-			log_err("unknown option '%s'; see 'smolder report --help'", argv[optind - 1]);
+			log_err("unknown option '%s'; see 'smolder report --help'",
+				argv[optind - 1]);
 			return 2;
 		}
 	}

@@ -331,7 +331,7 @@ void sampler__free(struct sampler *s)
 
 int sampler__poll(struct sampler *s, int timeout_ms)
 {
-	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
 	int err = 0, n;
 
 	/* The BPF side never wakes us (BPF_RB_NO_WAKEUP): sleep, then drain. */

@@ -32,13 +32,13 @@
 
 #include "stacks.h"
 
-#define STR_MAX		 (1u << 30)
-#define KERNEL_ADDR_MIN	 0xffff800000000000ull
-#define KEY_EMPTY	 UINT64_MAX
+#define STR_MAX		(1u << 30)
+#define KERNEL_ADDR_MIN 0xffff800000000000ull
+#define KEY_EMPTY	UINT64_MAX
 /* Key tags in the top bits so the kinds of keys never collide. */
-#define KEY_TAG_FRAME	 (0ull << 62)
-#define KEY_TAG_FUNC	 (1ull << 62)
-#define KEY_TAG_LINE	 (3ull << 62)
+#define KEY_TAG_FRAME (0ull << 62)
+#define KEY_TAG_FUNC  (1ull << 62)
+#define KEY_TAG_LINE  (3ull << 62)
 
 struct idmap {
 	uint64_t *keys;
@@ -48,7 +48,7 @@ struct idmap {
 };
 
 struct strset {
-	char **strs;	/* by id */
+	char **strs; /* by id */
 	uint64_t *hashes; /* by id */
 	size_t nr, alloc;
 	uint32_t *slots; /* ids, STACKS_NONE when empty */
@@ -414,10 +414,10 @@ static bool mapping_is_jit(const char *file)
 
 struct profile_ctx {
 	const pprof_profile_t *p;
-	uint32_t *str_ids;	/* profile string index -> interned id */
-	uint32_t *loc_frames;	/* frames of every location, outermost first */
-	size_t *loc_off;	/* location i: loc_frames[loc_off[i] .. loc_off[i + 1]) */
-	int64_t *loc_val;	/* value of the samples through each location */
+	uint32_t *str_ids; /* profile string index -> interned id */
+	uint32_t *loc_frames; /* frames of every location, outermost first */
+	size_t *loc_off; /* location i: loc_frames[loc_off[i] .. loc_off[i + 1]) */
+	int64_t *loc_val; /* value of the samples through each location */
 	size_t nr_loc_frames, alloc_loc_frames;
 };
 
@@ -715,8 +715,8 @@ int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_
 						goto out;
 					break;
 				}
-			err = stacks__intern_frame(s, comm_id, 0, 0,
-						   STACKS_KIND_PROCESS, &process_frame);
+			err = stacks__intern_frame(s, comm_id, 0, 0, STACKS_KIND_PROCESS,
+						   &process_frame);
 			if (err)
 				goto out;
 		}
@@ -898,8 +898,8 @@ out:
 }
 
 /* Stack of sample i as the tree sees it: with its process frame first or not. */
-static const uint32_t *sample_key(const struct stacks *s, const struct sample_rec *r,
-				  bool by_comm, uint32_t *frame0, uint32_t *ret_len)
+static const uint32_t *sample_key(const struct stacks *s, const struct sample_rec *r, bool by_comm,
+				  uint32_t *frame0, uint32_t *ret_len)
 {
 	*ret_len = r->len + by_comm;
 	if (!by_comm)
@@ -915,23 +915,33 @@ static uint32_t key_at(const uint32_t *key, uint32_t frame0, bool by_comm, uint3
 	return k ? key[k - 1] : frame0;
 }
 
-static int sample_cmp(const void *a, const void *b, void *arg)
+static int stack_cmp(const struct stacks *s, const struct sample_rec *x, const struct sample_rec *y)
 {
-	const struct stacks *s = ((void **)arg)[0];
-	bool by_comm = *(const bool *)((void **)arg)[1];
+	const uint32_t *xk = &s->pool[x->off], *yk = &s->pool[y->off];
+	uint32_t n = x->len < y->len ? x->len : y->len, k;
+
+	for (k = 0; k < n; k++)
+		if (xk[k] != yk[k])
+			return xk[k] < yk[k] ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int sample_cmp_machine(const void *a, const void *b, void *arg)
+{
+	const struct stacks *s = arg;
+
+	return stack_cmp(s, &s->samples[*(const uint32_t *)a], &s->samples[*(const uint32_t *)b]);
+}
+
+static int sample_cmp_by_comm(const void *a, const void *b, void *arg)
+{
+	const struct stacks *s = arg;
 	const struct sample_rec *x = &s->samples[*(const uint32_t *)a];
 	const struct sample_rec *y = &s->samples[*(const uint32_t *)b];
-	uint32_t xf0 = 0, yf0 = 0, xl, yl, k;
-	const uint32_t *xk = sample_key(s, x, by_comm, &xf0, &xl);
-	const uint32_t *yk = sample_key(s, y, by_comm, &yf0, &yl);
 
-	for (k = 0; k < xl && k < yl; k++) {
-		uint32_t u = key_at(xk, xf0, by_comm, k), v = key_at(yk, yf0, by_comm, k);
-
-		if (u != v)
-			return u < v ? -1 : 1;
-	}
-	return xl < yl ? -1 : xl > yl;
+	if (x->process_frame != y->process_frame)
+		return x->process_frame < y->process_frame ? -1 : 1;
+	return stack_cmp(s, x, y);
 }
 
 static int tree__new_node(struct tree *t, uint32_t parent, uint32_t frame, uint32_t *ret)
@@ -1033,8 +1043,6 @@ out:
 int stacks__build(struct stacks *s, double prune)
 {
 	uint32_t *order = NULL;
-	bool by_comm = false;
-	void *arg[2] = {s, &by_comm};
 	size_t i;
 	int id, err = 0;
 
@@ -1047,10 +1055,10 @@ int stacks__build(struct stacks *s, double prune)
 	for (id = 0; id < STACKS_NR_TREES; id++) {
 		if (!(s->want & (1u << id)))
 			continue;
-		by_comm = id == STACKS_TREE_BY_COMM;
 		for (i = 0; i < s->nr_samples; i++)
 			order[i] = (uint32_t)i;
-		qsort_r(order, s->nr_samples, sizeof(*order), sample_cmp, arg);
+		qsort_r(order, s->nr_samples, sizeof(*order),
+			id == STACKS_TREE_BY_COMM ? sample_cmp_by_comm : sample_cmp_machine, s);
 		err = stacks__build_one(s, id, order, prune);
 		if (err)
 			break;
@@ -1157,8 +1165,9 @@ int stacks__walk(const struct stacks *s, enum stacks_tree_id id, uint32_t node,
 		uint32_t child;
 
 		if (lv->pos == lv->nr) {
-			uint32_t done = depth > 1 ? levels[depth - 2].kids[levels[depth - 2].pos - 1]
-						  : node;
+			uint32_t done = depth > 1 ?
+						levels[depth - 2].kids[levels[depth - 2].pos - 1] :
+						node;
 
 			free(lv->kids);
 			depth--;

@@ -67,7 +67,7 @@ enum stacks_kind {
 struct stacks_frame {
 	const char *name; /* display name; "0x1234 [libfoo.so]" when unknown */
 	const char *file; /* source file, "" when unknown */
-	uint32_t func;	  /* index into the function table */
+	uint32_t func; /* index into the function table */
 	enum stacks_kind kind;
 };
 

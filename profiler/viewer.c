@@ -41,7 +41,7 @@ struct emit_ctx {
 	const struct viewer_opts *o;
 	FILE *out;
 	uint32_t *frame_out; /* stacks frame -> output index, STACKS_NONE if unused */
-	uint32_t *frames;    /* output index -> stacks frame */
+	uint32_t *frames; /* output index -> stacks frame */
 	size_t nr_frames;
 	double scale;
 	uint64_t nodes;
@@ -79,8 +79,8 @@ static int emit__enter(void *arg, uint32_t node, size_t depth)
 		}
 		frame = c->frame_out[n->frame];
 	}
-	fprintf(c->out, "%s%" PRId64 ",%" PRIu32 ",%" PRId64 ",%" PRId64, c->nodes ? "," : "", frame,
-		kept, n->val[STACKS_NEW], n->cnt[STACKS_NEW]);
+	fprintf(c->out, "%s%" PRId64 ",%" PRIu32 ",%" PRId64 ",%" PRId64, c->nodes ? "," : "",
+		frame, kept, n->val[STACKS_NEW], n->cnt[STACKS_NEW]);
 	if (c->o->diff)
 		fprintf(c->out, ",%" PRId64 ",%" PRId64, n->val[STACKS_BASE], n->cnt[STACKS_BASE]);
 	c->nodes++;

@@ -11,13 +11,14 @@
 
 #include "stacks.h"
 
-#define VIEWER_DEFAULT_PRUNE (1.0 / 5000) /* of the total: narrower subtrees fold into their parent */
+#define VIEWER_DEFAULT_PRUNE \
+	(1.0 / 5000) /* of the total: narrower subtrees fold into their parent */
 
 struct viewer_opts {
-	const char *title;	 /* shown in the page; HTML-escaped */
-	bool diff;		 /* BASE slot filled: differential flame graph */
-	bool normalize;		 /* diff: scale BASE to the NEW total */
-	double prune;		 /* what stacks__build() was given, for the legend */
+	const char *title; /* shown in the page; HTML-escaped */
+	bool diff; /* BASE slot filled: differential flame graph */
+	bool normalize; /* diff: scale BASE to the NEW total */
+	double prune; /* what stacks__build() was given, for the legend */
 };
 
 /*

@@ -93,8 +93,7 @@ int vizcli__parse_long(const char *arg, long min, long max, const char *what, lo
 	return 0;
 }
 
-int vizcli__parse_double(const char *arg, double min, double max, const char *what,
-			 double *ret)
+int vizcli__parse_double(const char *arg, double min, double max, const char *what, double *ret)
 {
 	char *end;
 	double v;

@@ -22,8 +22,7 @@ int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret);
 int vizcli__parse_long(const char *arg, long min, long max, const char *what, long *ret);
 
 /* A double in [min, max]; prints what is wrong. Returns 0 or -EINVAL. */
-int vizcli__parse_double(const char *arg, double min, double max, const char *what,
-			 double *ret);
+int vizcli__parse_double(const char *arg, double min, double max, const char *what, double *ret);
 
 /*
  * Opens path for writing with mode 0640 (truncating it). Returns the stream,

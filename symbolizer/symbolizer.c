@@ -109,6 +109,8 @@ struct symbolizer {
 	struct sym_elf_file *vdso;
 	int vdso_err;
 
+	struct sym_perfmaps *perfmaps; /* JIT perf maps, perfmap.c */
+
 	struct symbolizer_stats stats;
 };
 
@@ -348,15 +350,34 @@ static bool has_suffix(const char *s, const char *suffix)
 	return len >= suffix_len && !strcmp(s + len - suffix_len, suffix);
 }
 
-/* Opens the file behind mapping m of pid without leaving its mount namespace. */
-static int open_mapped_file(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m,
-			    int *ret_fd)
+int sym_proc__open_in_root(pid_t pid, const char *path, int *ret_fd)
 {
 	struct open_how how = {
 		.flags = OPEN_FLAGS,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd = -1, root_fd = -1, err = 0;
+	char root[32];
+	int fd, root_fd;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+	fd = (int)syscall(SYS_openat2, root_fd, path[0] == '/' ? path + 1 : path, &how, sizeof(how));
+	if (fd < 0)
+		fd = -errno;
+	close(root_fd);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Opens the file behind mapping m of pid without leaving its mount namespace. */
+static int open_mapped_file(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m,
+			    int *ret_fd)
+{
+	int fd = -1, err = 0;
 	char path[96];
 	struct stat st;
 
@@ -369,20 +390,11 @@ static int open_mapped_file(struct symbolizer *s, pid_t pid, const struct sym_ma
 		err = -ENOENT;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
-	root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd >= 0) {
-		fd = (int)syscall(SYS_openat2, root_fd, m->path + 1, &how, sizeof(how));
-		if (fd < 0) {
-			err = -errno;
-			goto out;
-		}
+	err = sym_proc__open_in_root(pid, m->path, &fd);
+	if (!err)
 		goto out_check;
-	}
-	if (errno != ENOENT && errno != ESRCH) {
-		err = -errno;
+	if (err != -ESRCH)
 		goto out;
-	}
 	/* The process is gone: the host path is all that is left; it must be the same inode. */
 	fd = open(m->path, OPEN_FLAGS);
 	if (fd < 0) {
@@ -408,8 +420,6 @@ out_check:
 out:
 	if (fd >= 0)
 		close(fd);
-	if (root_fd >= 0)
-		close(root_fd);
 	return err;
 }
 
@@ -612,7 +622,10 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->files_by_stat = calloc(s->file_buckets, sizeof(*s->files_by_stat));
 	s->binding_buckets = bucket_count(s->max_mappings);
 	s->bindings = calloc(s->binding_buckets, sizeof(*s->bindings));
-	if (!s->kallsyms_path || !s->files_by_key || !s->files_by_stat || !s->bindings) {
+	s->perfmaps = sym_perfmaps__new(&(struct sym_perfmaps_opts){
+		.max_procs = opts->max_perfmaps, .max_bytes = opts->max_perfmap_bytes});
+	if (!s->kallsyms_path || !s->files_by_key || !s->files_by_stat || !s->bindings ||
+	    !s->perfmaps) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -640,6 +653,7 @@ void symbolizer__free(struct symbolizer *s)
 	free(s->bindings);
 	sym_kallsyms__free(s->ksyms);
 	sym_elf__free(s->vdso);
+	sym_perfmaps__free(s->perfmaps);
 	free(s->kallsyms_path);
 	free(s);
 }
@@ -692,6 +706,8 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
 {
 	struct sym_elf_file *f;
 
+	if (sym_perfmaps__eligible(m))
+		sym_perfmaps__preload(s->perfmaps, pid);
 	return file_for_mapping(s, pid, m, &f);
 }
 
@@ -710,8 +726,12 @@ int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry
 		goto out;
 	}
 	/* A file that cannot be read leaves the address unnamed, not the sample lost. */
-	if (file_for_mapping(s, pid, m, &f) || !f)
+	if (file_for_mapping(s, pid, m, &f) || !f) {
+		/* No ELF image: JIT code, named by the process's perf map if it has one. */
+		if (sym_perfmaps__eligible(m))
+			sym_perfmaps__lookup(s->perfmaps, pid, addr, &res);
 		goto out_done;
+	}
 	have_vaddr = !sym_elf__offset_to_vaddr(f, addr - m->start + m->offset, &vaddr);
 	fill_user(f, vaddr, have_vaddr, &res);
 out_done:
@@ -753,4 +773,5 @@ out:
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret)
 {
 	*ret = s->stats;
+	sym_perfmaps__stats(s->perfmaps, ret);
 }

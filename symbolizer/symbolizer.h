@@ -91,6 +91,13 @@ struct symbolizer_stats {
 	uint64_t mapping_evictions; /* (pid, mapping) bindings dropped to stay under the cap */
 	size_t mappings_cached; /* (pid, mapping) bindings held now */
 	size_t kernel_symbols; /* kallsyms text symbols loaded, 0 before first use */
+	uint64_t perfmap_hits; /* anonymous/memfd addresses named by a JIT perf map */
+	uint64_t perfmap_misses; /* such addresses no perf map entry covered */
+	uint64_t perfmap_reads; /* perf map files read (first reads and re-reads) */
+	uint64_t perfmap_failures; /* perf map reads that failed (no file included) */
+	uint64_t perfmap_evictions; /* processes' perf maps dropped to stay under the caps */
+	size_t perfmaps_cached; /* processes with a perf map entry now */
+	size_t perfmap_bytes_cached; /* approximate memory held by perf maps */
 };
 
 enum sym_log_level {
@@ -107,6 +114,8 @@ struct symbolizer_opts {
 	sym_log_fn log; /* NULL: silent */
 	void *log_ctx;
 	size_t max_mappings; /* (pid, mapping) -> file bindings kept; 0 means the default, 16384 */
+	size_t max_perfmaps; /* processes whose JIT perf map is kept; 0 means the default, 128 */
+	size_t max_perfmap_bytes; /* memory for perf maps; 0 means the default, 64 MiB */
 };
 
 /*
@@ -136,7 +145,9 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
 /*
  * Names a user address of process pid, inside mapping m. elf_addr and
  * build_id are set whenever the file could be read, even when no symbol
- * covers the address. Returns 0 or a negative errno.
+ * covers the address. Anonymous and memfd memory without an ELF image (JIT
+ * code) is named from the process's /tmp/perf-PID.map, read inside its mount
+ * namespace under its namespace pid. Returns 0 or a negative errno.
  */
 int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
 		     struct sym_result *ret);

@@ -111,4 +111,74 @@ int sym_elf__offset_to_vaddr(const struct sym_elf_file *f, uint64_t off, uint64_
 const struct sym_elf_sym *sym_elf__find(const struct sym_elf_file *f, uint64_t vaddr);
 void sym_elf__free(struct sym_elf_file *f);
 
+/*
+ * Opens path (absolute, as process pid sees it) inside /proc/PID/root with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so that no symlink leads
+ * out of the process's root; read-only, non-blocking, close-on-exec. Any file
+ * type: callers check. Returns 0 or a negative errno, -ESRCH when the process
+ * (its /proc/PID/root) is gone.
+ */
+int sym_proc__open_in_root(pid_t pid, const char *path, int *ret_fd);
+
+/* JIT perf maps (/tmp/perf-PID.map): see perfmap.c. */
+#define SYM_PERFMAP_MAX_BYTES (64u << 20) /* larger perf map files are not read */
+#define SYM_PERFMAP_MAX_SYMS  4000000u /* entries kept from one perf map */
+#define SYM_PERFMAP_MAX_NAME  1024u /* longer names are cut at a UTF-8 boundary */
+
+struct sym_perfmap_sym {
+	uint64_t start;
+	uint64_t end;
+	uint32_t name_off; /* into strs */
+	uint32_t seq; /* line number among kept lines: later lines win overlaps */
+};
+
+/* One parsed perf map: sorted by start, non-overlapping; strings in one arena. */
+struct sym_perfmap {
+	struct sym_perfmap_sym *syms;
+	size_t nr;
+	char *strs;
+	size_t strs_len;
+	size_t bytes; /* approximate memory held */
+};
+
+/*
+ * Parses perf map text ("START SIZE name" lines, hex, optional 0x). Lines that
+ * do not parse are skipped; an empty map is not an error. Returns 0 or
+ * -ENOMEM. Free with sym_perfmap__free().
+ */
+int sym_perfmap__parse(const char *text, size_t len, struct sym_perfmap **ret);
+/* The entry containing addr, or NULL. Borrowed from pm. */
+const struct sym_perfmap_sym *sym_perfmap__find(const struct sym_perfmap *pm, uint64_t addr);
+void sym_perfmap__free(struct sym_perfmap *pm);
+
+/* Per-process perf maps, read from inside each process's mount namespace. */
+struct sym_perfmaps;
+
+struct sym_perfmaps_opts {
+	size_t max_procs; /* processes kept; 0 means the default, 128 */
+	size_t max_bytes; /* memory for parsed maps; 0 means the default, 64 MiB */
+	uint64_t reread_ns; /* least time between two looks at one file; 0: default, 1 s */
+};
+
+/* opts may be NULL. Returns NULL with errno set. Free with sym_perfmaps__free(). */
+struct sym_perfmaps *sym_perfmaps__new(const struct sym_perfmaps_opts *opts);
+/* Accepts NULL. */
+void sym_perfmaps__free(struct sym_perfmaps *c);
+/* Whether addresses in m may be JIT code named by a perf map (anonymous, memfd). */
+bool sym_perfmaps__eligible(const struct sym_map_entry *m);
+/*
+ * Names addr of process pid from its perf map: fills frames[0], nr_frames,
+ * has_functions and elf_addr of *res when an entry covers addr, leaves *res
+ * alone otherwise. Reads the map on first use, and again (at most once per
+ * reread_ns) on a miss when the file changed. Returns 0 when named,
+ * -ENOENT when not, or another negative errno when the map cannot be read.
+ * The name is borrowed until the next call on c.
+ */
+int sym_perfmaps__lookup(struct sym_perfmaps *c, pid_t pid, uint64_t addr,
+			 struct sym_result *res);
+/* Reads pid's perf map now (if not cached yet), so it outlives the process. */
+int sym_perfmaps__preload(struct sym_perfmaps *c, pid_t pid);
+/* Sets the perfmap_* fields of *ret only. */
+void sym_perfmaps__stats(const struct sym_perfmaps *c, struct symbolizer_stats *ret);
+
 #endif /* SMOLDER_SYMBOLIZER_INTERNAL_H */

@@ -75,16 +75,16 @@
 #define DW_CFA_GNU_neg_offset_ext 0x2f
 
 /* DWARF expression opcodes of the patterns recognised. */
-#define DW_OP_deref 0x06
-#define DW_OP_and   0x1a
-#define DW_OP_plus  0x22
-#define DW_OP_shl   0x24
-#define DW_OP_ge    0x2a
-#define DW_OP_lit0  0x30
-#define DW_OP_lit3  0x33
-#define DW_OP_lit15 0x3f
-#define DW_OP_breg6 0x76
-#define DW_OP_breg7 0x77
+#define DW_OP_deref  0x06
+#define DW_OP_and    0x1a
+#define DW_OP_plus   0x22
+#define DW_OP_shl    0x24
+#define DW_OP_ge     0x2a
+#define DW_OP_lit0   0x30
+#define DW_OP_lit3   0x33
+#define DW_OP_lit15  0x3f
+#define DW_OP_breg6  0x76
+#define DW_OP_breg7  0x77
 #define DW_OP_breg16 0x80
 
 /* x86_64 DWARF register numbers (psABI figure 3.36). */
@@ -94,14 +94,24 @@
 
 #define CFI_STATE_STACK_MAX 16 /* remember_state depth; deeper: rest unsupported */
 
-enum cfi_cfa_kind { CFI_CFA_UNDEF = 0, CFI_CFA_REG, CFI_CFA_PLT, CFI_CFA_RBP_DEREF, CFI_CFA_BAD };
-enum cfi_ra_kind { CFI_RA_OTHER = 0, CFI_RA_AT_CFA, CFI_RA_UNDEF };
+enum cfi_cfa_kind {
+	CFI_CFA_UNDEF = 0,
+	CFI_CFA_REG,
+	CFI_CFA_PLT,
+	CFI_CFA_RBP_DEREF,
+	CFI_CFA_BAD
+};
+enum cfi_ra_kind {
+	CFI_RA_OTHER = 0,
+	CFI_RA_AT_CFA,
+	CFI_RA_UNDEF
+};
 
 struct cfi_state {
 	uint8_t cfa_kind; /* enum cfi_cfa_kind */
 	uint8_t plt_threshold;
 	uint8_t rbp; /* enum unwind_rbp_rule */
-	uint8_t ra;  /* enum cfi_ra_kind */
+	uint8_t ra; /* enum cfi_ra_kind */
 	uint64_t cfa_reg;
 	int64_t cfa_off;
 	int64_t rbp_off;
@@ -128,8 +138,8 @@ struct cfi_cie {
 	uint8_t fde_enc;
 	uint8_t address_size;
 	bool has_aug_data; /* 'z' */
-	bool signal;	   /* 'S' */
-	bool usable;	   /* parsed, and the return address column is rip */
+	bool signal; /* 'S' */
+	bool usable; /* parsed, and the return address column is rip */
 	struct cfi_state initial;
 };
 
@@ -1208,23 +1218,22 @@ void unwind_table__free(struct unwind_table *t)
 
 const struct unwind_row *unwind_table__row(const struct unwind_table *t, uint64_t elf_addr)
 {
-	size_t lo = 0, hi = t->nr_rows, mid;
+	const struct unwind_row *row = t->rows;
+	size_t n = t->nr_rows, half;
 	uint64_t off;
 
-	if (elf_addr < t->base || !t->nr_rows)
+	if (elf_addr < t->base || !n)
 		return NULL;
 	off = elf_addr - t->base;
 	if (off > UINT32_MAX)
 		return NULL;
-	/* Last row starting at or before off. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (t->rows[mid].start <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* Last row starting at or before off; branch-free halving (a cmov per step). */
+	while (n > 1) {
+		half = n / 2;
+		row = row[half].start <= off ? row + half : row;
+		n -= half;
 	}
-	return lo ? &t->rows[lo - 1] : NULL;
+	return row->start <= off ? row : NULL;
 }
 
 void unwind_table__find(const struct unwind_table *t, uint64_t elf_addr, struct unwind_rule *ret)

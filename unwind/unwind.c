@@ -77,8 +77,8 @@ static void walk_error(struct unwind_result *res, enum unwind_error error)
 }
 
 int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack_bytes,
-		 unwind_find_fn find, void *find_ctx, uint64_t *ips, uint8_t *ret_flags,
-		 unsigned int max_frames, struct unwind_result *ret)
+		 unwind_find_fn find, void *find_ctx, unsigned int max_frames, uint64_t *ret_ips,
+		 uint8_t *ret_flags, struct unwind_result *ret)
 {
 	struct unwind_result res = {0};
 	const struct unwind_row *row;
@@ -88,7 +88,7 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 	bool rbp_known = true, precise = true;
 	int err;
 
-	if (!regs || (!stack && stack_bytes) || !find || !ips || !max_frames || !ret)
+	if (!regs || (!stack && stack_bytes) || !find || !ret_ips || !max_frames || !ret)
 		return -EINVAL;
 	s.bytes = stack;
 	s.len = stack_bytes;
@@ -104,7 +104,7 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 		}
 		if (ret_flags)
 			ret_flags[res.nr_frames] = precise ? 0 : UNWIND_FRAME_RETURN_ADDRESS;
-		ips[res.nr_frames++] = rip;
+		ret_ips[res.nr_frames++] = rip;
 		/* A return address is after the call; the call itself is what belongs to the caller. */
 		lookup_ip = precise ? rip : rip - 1;
 		memset(&m, 0, sizeof(m));
@@ -113,7 +113,8 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 			/* A return address outside any mapping is garbage: not reported. */
 			if (err == -ENOENT && res.nr_frames > 1)
 				res.nr_frames--;
-			walk_error(&res, err == -ENOENT ? UNWIND_ERR_NO_MAPPING : UNWIND_ERR_LOOKUP);
+			walk_error(&res,
+				   err == -ENOENT ? UNWIND_ERR_NO_MAPPING : UNWIND_ERR_LOOKUP);
 			break;
 		}
 		row = m.table ? unwind_table__row(m.table, lookup_ip - m.bias) : NULL;
@@ -303,7 +304,7 @@ int unwind__bench_walk(const struct unwind_regs *regs, const void *stack, size_t
 		return -ENOMEM;
 	t0 = bench_now_ns();
 	for (i = 0; i < iterations && !err; i++)
-		err = unwind__walk(regs, stack, stack_bytes, find, find_ctx, ips, NULL, max_frames,
+		err = unwind__walk(regs, stack, stack_bytes, find, find_ctx, max_frames, ips, NULL,
 				   &res);
 	t1 = bench_now_ns();
 	if (!err)
@@ -335,15 +336,20 @@ struct unwind_cache {
 	struct unwind_cache_stats stats;
 };
 
+/* Keys are build-ids or stat fields: mixed 8 bytes at a time (this runs once per frame). */
 static uint64_t cache_hash(const uint8_t *key, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, word;
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ULL;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&word, key + i, 8);
+		h = (h ^ word) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
+	for (; i < len; i++)
+		h = (h ^ key[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
 	return h;
 }
 
@@ -425,8 +431,8 @@ void unwind_cache__free(struct unwind_cache *c)
 	free(c);
 }
 
-int unwind_cache__get(struct unwind_cache *c, const void *key, size_t key_len,
-		      unwind_load_fn load, void *load_ctx, const struct unwind_table **ret)
+int unwind_cache__get(struct unwind_cache *c, const void *key, size_t key_len, unwind_load_fn load,
+		      void *load_ctx, const struct unwind_table **ret)
 {
 	struct unwind_table *table = NULL;
 	struct unwind_cache_entry *e;
@@ -443,8 +449,10 @@ int unwind_cache__get(struct unwind_cache *c, const void *key, size_t key_len,
 	}
 	if (e) {
 		c->stats.hits++;
-		cache_lru_unlink(c, e);
-		cache_lru_push_head(c, e);
+		if (e != c->lru_head) {
+			cache_lru_unlink(c, e);
+			cache_lru_push_head(c, e);
+		}
 		if (!e->table)
 			return -ENOENT;
 		*ret = e->table;

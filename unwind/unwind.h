@@ -24,28 +24,28 @@
 
 /* How the canonical frame address (rsp before the call) is found at a pc. */
 enum unwind_cfa_rule {
-	UNWIND_CFA_NONE = 0,	/* no CFI covers the pc: fall back to frame pointers */
-	UNWIND_CFA_RSP,		/* CFA = rsp + cfa_off */
-	UNWIND_CFA_RBP,		/* CFA = rbp + cfa_off */
-	UNWIND_CFA_RBP_DEREF,	/* CFA = *(rbp + cfa_off) (gcc's realigned main) */
-	UNWIND_CFA_PLT,		/* CFA = rsp + cfa_off + ((rip & 15) >= plt_threshold ? 8 : 0) */
-	UNWIND_CFA_SIGNAL,	/* signal trampoline: registers are in the ucontext at rsp */
-	UNWIND_CFA_END,		/* return address undefined: outermost frame (_start, clone) */
+	UNWIND_CFA_NONE = 0, /* no CFI covers the pc: fall back to frame pointers */
+	UNWIND_CFA_RSP, /* CFA = rsp + cfa_off */
+	UNWIND_CFA_RBP, /* CFA = rbp + cfa_off */
+	UNWIND_CFA_RBP_DEREF, /* CFA = *(rbp + cfa_off) (gcc's realigned main) */
+	UNWIND_CFA_PLT, /* CFA = rsp + cfa_off + ((rip & 15) >= plt_threshold ? 8 : 0) */
+	UNWIND_CFA_SIGNAL, /* signal trampoline: registers are in the ucontext at rsp */
+	UNWIND_CFA_END, /* return address undefined: outermost frame (_start, clone) */
 	UNWIND_CFA_UNSUPPORTED, /* a rule this module does not evaluate */
 };
 
 /* Where the caller's rbp is. The return address is always at CFA - 8. */
 enum unwind_rbp_rule {
 	UNWIND_RBP_SAME = 0, /* unchanged */
-	UNWIND_RBP_AT_CFA,   /* saved at CFA + rbp_off */
-	UNWIND_RBP_AT_RBP,   /* saved at rbp + rbp_off (gcc's realigned main) */
-	UNWIND_RBP_LOST,     /* any other rule: rbp is unknown in the caller */
+	UNWIND_RBP_AT_CFA, /* saved at CFA + rbp_off */
+	UNWIND_RBP_AT_RBP, /* saved at rbp + rbp_off (gcc's realigned main) */
+	UNWIND_RBP_LOST, /* any other rule: rbp is unknown in the caller */
 };
 
 /* The rule at one address, decoded (the table stores a 12-byte form). */
 struct unwind_rule {
 	uint64_t start; /* ELF virtual address where the rule starts */
-	uint64_t end;	/* first address after it */
+	uint64_t end; /* first address after it */
 	enum unwind_cfa_rule cfa;
 	int32_t cfa_off;
 	enum unwind_rbp_rule rbp;
@@ -67,7 +67,7 @@ struct unwind_table;
  * when >= 0, is a separate debug file whose .debug_frame fills the ranges
  * .eh_frame leaves out. Both fds stay owned by the caller and can be closed
  * on return. Returns the table, or NULL with errno set (ENOENT: no CFI at
- * all; EINVAL: not an x86_64 ELF; EFBIG: covered range over 4 GiB).
+ * all; EINVAL: not an x86_64 ELF; ENOMEM).
  * Free with unwind_table__free().
  */
 struct unwind_table *unwind_table__from_fd(int fd, int debug_fd);
@@ -109,16 +109,16 @@ size_t unwind_table__bytes(const struct unwind_table *t);
 
 struct unwind_cache_opts {
 	size_t max_tables; /* tables (and remembered failures) kept; 0: default 512 */
-	size_t max_bytes;  /* table memory; 0: default 64 MiB */
+	size_t max_bytes; /* table memory; 0: default 64 MiB */
 };
 
 struct unwind_cache_stats {
-	uint64_t hits;	    /* lookups served from the cache (failures included) */
-	uint64_t misses;    /* lookups that called the loader */
+	uint64_t hits; /* lookups served from the cache (failures included) */
+	uint64_t misses; /* lookups that called the loader */
 	uint64_t evictions; /* entries dropped to stay under a cap */
-	uint64_t failures;  /* loads that failed, or gave a table over max_bytes */
-	size_t nr_tables;   /* entries now, remembered failures included */
-	size_t bytes;	    /* table memory held now */
+	uint64_t failures; /* loads that failed, or gave a table over max_bytes */
+	size_t nr_tables; /* entries now, remembered failures included */
+	size_t bytes; /* table memory held now */
 };
 
 /*
@@ -139,8 +139,8 @@ void unwind_cache__free(struct unwind_cache *c);
  * cache; -ENOENT when the load failed now or before (the caller then has no
  * CFI for that file: frame pointers); -EINVAL for a bad key; -ENOMEM.
  */
-int unwind_cache__get(struct unwind_cache *c, const void *key, size_t key_len,
-		      unwind_load_fn load, void *load_ctx, const struct unwind_table **ret);
+int unwind_cache__get(struct unwind_cache *c, const void *key, size_t key_len, unwind_load_fn load,
+		      void *load_ctx, const struct unwind_table **ret);
 
 void unwind_cache__stats(const struct unwind_cache *c, struct unwind_cache_stats *ret);
 
@@ -172,28 +172,28 @@ typedef int (*unwind_find_fn)(void *find_ctx, uint64_t ip, struct unwind_mapping
 
 enum unwind_status {
 	UNWIND_COMPLETE = 0, /* reached an outermost frame (undefined return address, or 0) */
-	UNWIND_TRUNCATED,    /* needed stack memory beyond the copy: append a [truncated] frame */
-	UNWIND_ERROR,	     /* stopped early; reason in error */
+	UNWIND_TRUNCATED, /* needed stack memory beyond the copy: append a [truncated] frame */
+	UNWIND_ERROR, /* stopped early; reason in error */
 };
 
 enum unwind_error {
 	UNWIND_ERR_NONE = 0,
-	UNWIND_ERR_NO_MAPPING,	/* a return address outside any executable mapping */
-	UNWIND_ERR_BAD_FP,	/* no CFI, and rbp is not a frame record inside the copy */
+	UNWIND_ERR_NO_MAPPING, /* a return address outside any executable mapping */
+	UNWIND_ERR_BAD_FP, /* no CFI, and rbp is not a frame record inside the copy */
 	UNWIND_ERR_UNSUPPORTED, /* CFI rule not evaluated (expression, other register) */
-	UNWIND_ERR_BAD_CFA,	/* CFA below the stack pointer, or rbp needed but unknown */
+	UNWIND_ERR_BAD_CFA, /* CFA below the stack pointer, or rbp needed but unknown */
 	UNWIND_ERR_NO_PROGRESS, /* the stack pointer did not grow: a cycle */
-	UNWIND_ERR_TOO_DEEP,	/* max_frames reached before the end */
-	UNWIND_ERR_LOOKUP,	/* the find callback failed */
+	UNWIND_ERR_TOO_DEEP, /* max_frames reached before the end */
+	UNWIND_ERR_LOOKUP, /* the find callback failed */
 	UNWIND_ERR_MAX,
 };
 
 struct unwind_result {
 	enum unwind_status status;
 	enum unwind_error error; /* UNWIND_ERR_NONE unless status is UNWIND_ERROR */
-	unsigned int nr_frames;	 /* ips written, leaf first */
+	unsigned int nr_frames; /* ips written, leaf first */
 	unsigned int nr_cfi_frames; /* caller frames found through CFI */
-	unsigned int nr_fp_frames;  /* caller frames found through frame pointers */
+	unsigned int nr_fp_frames; /* caller frames found through frame pointers */
 };
 
 /* Per-frame flags (optional output of unwind__walk()). */
@@ -203,7 +203,7 @@ struct unwind_result {
 /*
  * Walks a user stack. stack holds stack_bytes bytes copied from the sampled
  * thread starting at address regs->rsp (a short copy is fine; reading past
- * it ends the walk as UNWIND_TRUNCATED). ips receives up to max_frames
+ * it ends the walk as UNWIND_TRUNCATED). ret_ips receives up to max_frames
  * runtime addresses, leaf first: regs->rip, then return addresses. When
  * ret_flags is not NULL it receives max_frames UNWIND_FRAME_* bytes:
  * UNWIND_FRAME_RETURN_ADDRESS is set on every frame but the leaf, the frame
@@ -214,8 +214,8 @@ struct unwind_result {
  * bad arguments.
  */
 int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack_bytes,
-		 unwind_find_fn find, void *find_ctx, uint64_t *ips, uint8_t *ret_flags,
-		 unsigned int max_frames, struct unwind_result *ret);
+		 unwind_find_fn find, void *find_ctx, unsigned int max_frames, uint64_t *ret_ips,
+		 uint8_t *ret_flags, struct unwind_result *ret);
 
 /* Static strings for reports: "complete", "truncated", "error"; "no mapping", ... */
 const char *unwind__status_str(enum unwind_status status);

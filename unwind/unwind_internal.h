@@ -11,11 +11,11 @@
  * FDEs are rows of UNWIND_CFA_NONE; the last row is always one.
  */
 struct unwind_row {
-	uint32_t start;	 /* offset from unwind_table.base */
+	uint32_t start; /* offset from unwind_table.base */
 	int32_t cfa_off;
 	int16_t rbp_off; /* UNWIND_CFA_PLT rows: the rip & 15 threshold (rbp is unchanged) */
-	uint8_t cfa;	 /* enum unwind_cfa_rule */
-	uint8_t rbp;	 /* enum unwind_rbp_rule */
+	uint8_t cfa; /* enum unwind_cfa_rule */
+	uint8_t rbp; /* enum unwind_rbp_rule */
 };
 
 struct unwind_table {

@@ -69,14 +69,15 @@ static void fuzz_walks(const struct unwind_table *t, const uint8_t *data, size_t
 	memcpy(&seed, data, size < 8 ? size : 8);
 	for (i = 0; i < 8; i++) {
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		regs.rip = t->base + (seed >> 16) % (t->nr_rows ? t->rows[t->nr_rows - 1].start + 16 : 16);
+		regs.rip = t->base +
+			   (seed >> 16) % (t->nr_rows ? t->rows[t->nr_rows - 1].start + 16 : 16);
 		regs.rsp = 0x7ffd00000000ULL + 8 * (seed & 0xff);
 		regs.rbp = regs.rsp + ((seed >> 8) & 0x3ff) - 64;
 		unwind_table__find(t, regs.rip, &rule);
 		if (rule.start > regs.rip || (rule.end <= regs.rip && rule.end != UINT64_MAX))
 			abort();
-		if (unwind__walk(&regs, data, size, fuzz_find, (void *)t, ips, flags,
-				 1 + (unsigned int)(seed % FUZZ_MAX_FRAMES), &res))
+		if (unwind__walk(&regs, data, size, fuzz_find, (void *)t,
+				 1 + (unsigned int)(seed % FUZZ_MAX_FRAMES), ips, flags, &res))
 			abort();
 		if (res.nr_frames > FUZZ_MAX_FRAMES || res.status > UNWIND_ERROR ||
 		    res.error >= UNWIND_ERR_MAX ||
@@ -106,9 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       data + FUZZ_HEADER, size - FUZZ_HEADER);
 		break;
 	default:
-		t = size > FUZZ_HEADER ? unwind_table__from_memory(data + FUZZ_HEADER,
-								   size - FUZZ_HEADER)
-				       : NULL;
+		t = size > FUZZ_HEADER ?
+			    unwind_table__from_memory(data + FUZZ_HEADER, size - FUZZ_HEADER) :
+			    NULL;
 		break;
 	}
 	if (!t) {

@@ -1,1 +1,1 @@
-$SMOLDER flamegraph -o out.html does-not-exist.pb.gz; test ! -e out.html
+$SMOLDER flamegraph -o out.html does-not-exist.pb.gz; echo "flamegraph exit $?"; test ! -e out.html

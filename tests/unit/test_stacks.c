@@ -152,9 +152,8 @@ static void test_folded(void **state)
 	pprof__profile_free(p);
 }
 
-static const struct stacks_func_stat *find_stat(const struct stacks *s,
-						const struct stacks_func_stat *st, size_t nr,
-						const char *name)
+static const struct stacks_func_stat *
+find_stat(const struct stacks *s, const struct stacks_func_stat *st, size_t nr, const char *name)
 {
 	size_t i;
 
@@ -337,12 +336,9 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folded),
-		cmocka_unit_test(test_flat_cum),
-		cmocka_unit_test(test_prune),
-		cmocka_unit_test(test_kinds_and_slots),
-		cmocka_unit_test(test_ztest),
-		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_folded), cmocka_unit_test(test_flat_cum),
+		cmocka_unit_test(test_prune),  cmocka_unit_test(test_kinds_and_slots),
+		cmocka_unit_test(test_ztest),  cmocka_unit_test(test_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

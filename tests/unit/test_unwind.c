@@ -310,11 +310,11 @@ static const char *test_name(struct test_proc *p, uint64_t ip, bool caller)
 	debug_fd = elf ? test_open_debug(elf) : -1;
 	if (debug_fd >= 0)
 		debug_elf = elf_begin(debug_fd, ELF_C_READ_MMAP, NULL);
-	found = debug_elf && test_elf_symbol(debug_elf, vaddr, p->last_name,
-					     sizeof(p->last_name), &lo, &hi);
+	found = debug_elf &&
+		test_elf_symbol(debug_elf, vaddr, p->last_name, sizeof(p->last_name), &lo, &hi);
 	if (!found)
-		found = elf && test_elf_symbol(elf, vaddr, p->last_name, sizeof(p->last_name), &lo,
-					       &hi);
+		found = elf &&
+			test_elf_symbol(elf, vaddr, p->last_name, sizeof(p->last_name), &lo, &hi);
 	elf_end(debug_elf);
 	elf_end(elf);
 	if (debug_fd >= 0)
@@ -346,8 +346,8 @@ static int test_walk_capture(const struct fixture_capture *cap, struct test_walk
 	unsigned int i;
 	int err;
 
-	err = unwind__walk(&regs, cap->stack, cap->len, test_find, proc, w->ips, w->flags,
-			   max_frames, &w->res);
+	err = unwind__walk(&regs, cap->stack, cap->len, test_find, proc, max_frames, w->ips,
+			   w->flags, &w->res);
 	if (err)
 		return err;
 	for (i = 0; i < w->res.nr_frames; i++)
@@ -421,13 +421,13 @@ static size_t test_make_eh_frame(uint8_t *buf, uint64_t vaddr, const uint8_t *in
 				 size_t insns_len)
 {
 	static const uint8_t cie[] = {
-		0x14, 0, 0, 0, /* length 20 */
-		0, 0, 0, 0,    /* CIE id */
-		1, 'z', 'R', 0, 1, 0x78, 16, /* v1, "zR", code 1, data -8, ra 16 */
-		1, 0x1b,		     /* aug data: pcrel|sdata4 */
-		0x0c, 7, 8,		     /* def_cfa rsp 8 */
-		0x90, 1,		     /* offset rip cfa-8 */
-		0, 0,			     /* pad */
+		0x14, 0,    0,	 0, /* length 20 */
+		0,    0,    0,	 0, /* CIE id */
+		1,    'z',  'R', 0, 1, 0x78, 16, /* v1, "zR", code 1, data -8, ra 16 */
+		1,    0x1b, /* aug data: pcrel|sdata4 */
+		0x0c, 7,    8, /* def_cfa rsp 8 */
+		0x90, 1, /* offset rip cfa-8 */
+		0,    0, /* pad */
 	};
 	size_t n = 0, fde_len, body;
 	int32_t pc;
@@ -456,17 +456,18 @@ static size_t test_make_eh_frame(uint8_t *buf, uint64_t vaddr, const uint8_t *in
 static void test_rules_basic(void **state)
 {
 	static const uint8_t insns[] = {
-		0x41, 0x0e, 16,	      /* +1: def_cfa_offset 16 */
-		0x86, 2,	      /* offset rbp cfa-16 */
-		0x43, 0x0d, 6,	      /* +3: def_cfa_register rbp */
-		0x0a,		      /* remember_state */
-		0x6c, 0x0c, 7, 8,     /* +0x2c: def_cfa rsp 8 */
-		0xc6,		      /* restore rbp */
-		0x2e, 16,	      /* GNU_args_size */
-		0x04, 3, 0, 0, 0,     /* advance_loc4 3 */
-		0x0b,		      /* restore_state */
-		0x0f, 11, 0x77, 8, 0x80, 0, 0x3f, 0x1a, 0x3b, 0x2a, 0x33, 0x24, 0x22, /* PLT expr */
-		0x41, 0x0f, 2, 0x76, 0, /* +1: unsupported expression (breg6 without deref) */
+		0x41, 0x0e, 16, /* +1: def_cfa_offset 16 */
+		0x86, 2, /* offset rbp cfa-16 */
+		0x43, 0x0d, 6, /* +3: def_cfa_register rbp */
+		0x0a, /* remember_state */
+		0x6c, 0x0c, 7,	  8, /* +0x2c: def_cfa rsp 8 */
+		0xc6, /* restore rbp */
+		0x2e, 16, /* GNU_args_size */
+		0x04, 3,    0,	  0,	0, /* advance_loc4 3 */
+		0x0b, /* restore_state */
+		0x0f, 11,   0x77, 8,	0x80, 0,    0x3f,
+		0x1a, 0x3b, 0x2a, 0x33, 0x24, 0x22, /* PLT expr */
+		0x41, 0x0f, 2,	  0x76, 0, /* +1: unsupported expression (breg6 without deref) */
 	};
 	uint8_t buf[256];
 	struct unwind_table *t;
@@ -859,7 +860,8 @@ static uint64_t test_plt_runtime(uint64_t *size)
 
 	for (i = 0; i < proc->nr; i++)
 		if (proc->maps[i].exec &&
-		    test_in_mapping_named((uint64_t)(uintptr_t)test_plt_runtime, proc->maps[i].path) &&
+		    test_in_mapping_named((uint64_t)(uintptr_t)test_plt_runtime,
+					  proc->maps[i].path) &&
 		    proc->maps[i].path[0] == '/')
 			m = &proc->maps[i];
 	if (!m)
@@ -967,7 +969,7 @@ static void test_walk_errors(void **state)
 	assert_int_equal(test_walk_capture(cap, w, TEST_MAX_FRAMES), 0);
 	assert_int_equal(w->res.status, UNWIND_ERROR);
 	assert_int_equal(w->res.nr_frames, 1);
-	assert_int_equal(unwind__walk(NULL, NULL, 0, test_find, proc, w->ips, NULL, 1, &w->res),
+	assert_int_equal(unwind__walk(NULL, NULL, 0, test_find, proc, 1, w->ips, NULL, &w->res),
 			 -EINVAL);
 	free(w);
 	free(cap);
@@ -999,9 +1001,8 @@ static void test_real_tables(void **state)
 	unwind_cache__stats(proc->cache, &st);
 	print_message("cache: %lu hits, %lu misses, %lu evictions, %lu failures, %zu tables, %zu "
 		      "bytes\n",
-		      (unsigned long)st.hits, (unsigned long)st.misses,
-		      (unsigned long)st.evictions, (unsigned long)st.failures, st.nr_tables,
-		      st.bytes);
+		      (unsigned long)st.hits, (unsigned long)st.misses, (unsigned long)st.evictions,
+		      (unsigned long)st.failures, st.nr_tables, st.bytes);
 	assert_true(st.misses >= 2);
 	assert_true(st.hits > st.misses);
 }

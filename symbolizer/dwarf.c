@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: MIT
+/*
+ * DWARF line tables and inline chains through libdw.
+ *
+ * One struct sym_dwarf per debug file, shared by every mapping of the file
+ * (the symbolizer caches it with the parsed ELF file, keyed by build-id).
+ * The file is mapped by libelf (ELF_C_READ_MMAP, no fd kept); compressed
+ * sections (SHF_COMPRESSED zlib/zstd, .zdebug) are inflated by libdw.
+ *
+ * Opening reads only the unit headers: a table of address ranges -> unit,
+ * sorted by start (from each unit DIE's DW_AT_low_pc/high_pc/ranges, else
+ * .debug_aranges), found by binary search. A unit is loaded on the first
+ * lookup that lands in it:
+ * - its line table (libdw's, sorted by address; rows are read in place by
+ *   binary search, never copied) and its file names, made absolute with
+ *   the compilation directory;
+ * - one walk of its DIE tree collecting every DW_TAG_subprogram and
+ *   DW_TAG_inlined_subroutine that has code, as nodes (parent = nearest
+ *   enclosing inlined/subprogram node, -1 for a subprogram) with their
+ *   ranges. Names come through DW_AT_abstract_origin and
+ *   DW_AT_specification, across units (LTO puts the abstract origins in
+ *   other units); call_file/line/column give the caller's position.
+ *   All ranges are also sorted by (start, depth).
+ * Lookup: the last range starting at or before the address; if it does
+ * not contain the address, its node's ancestors are tried (the innermost
+ * node containing an address is always an ancestor-or-self of that range's
+ * node when ranges nest). The chain is that node up to its subprogram:
+ * frame 0 gets the line-table row, each outer frame the call position of
+ * the frame inside it.
+ *
+ * Limits: SYM_DWARF_MAX_UNITS units, SYM_DWARF_MAX_NODES nodes and
+ * SYM_DWARF_MAX_RANGES ranges per unit, SYM_DWARF_MAX_DEPTH DIE nesting;
+ * past them the rest is ignored (addresses stay named by the symbol table).
+ * Memory is approximate (ours plus an estimate of libdw's) in ->bytes.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "symbolizer_internal.h"
+
+#define LIBDW_LINE_BYTES 64 /* estimate of libdw's memory per line row */
+#define LIBDW_DIE_BYTES	 8 /* estimate of libdw's memory per DIE walked (abbrevs, ...) */
+#define NO_PARENT	 (-1)
+
+struct dw_node {
+	int32_t parent;
+	uint32_t depth;
+	uint32_t range_first; /* into unit->node_ranges */
+	uint32_t nr_ranges;
+	const char *name;
+	const char *linkage_name;
+	const char *call_file;
+	uint32_t call_line;
+	uint32_t call_column;
+};
+
+struct dw_range {
+	uint64_t lo;
+	uint64_t hi;
+	uint32_t node;
+	uint32_t depth;
+};
+
+struct dw_unit {
+	Dwarf_Off die_offset;
+	bool loaded;
+	int err;
+	Dwarf_Lines *lines;
+	size_t nr_lines;
+	const char **files; /* absolute where the comp dir allows */
+	size_t nr_files;
+	struct sym_arena paths;
+	struct dw_node *nodes;
+	size_t nr_nodes;
+	size_t cap_nodes;
+	struct dw_range *node_ranges; /* grouped by node, each group sorted */
+	size_t nr_node_ranges;
+	size_t cap_node_ranges;
+	struct dw_range *sorted; /* every range, by (lo, depth) */
+};
+
+struct dw_aranges {
+	uint64_t lo;
+	uint64_t hi;
+	uint32_t unit;
+};
+
+struct sym_dwarf {
+	Elf *elf;
+	Dwarf *dw;
+	void *image; /* owned copy for sym_dwarf__open_mem */
+	struct dw_unit *units;
+	size_t nr_units;
+	struct dw_aranges *ranges;
+	size_t nr_ranges;
+	size_t bytes;
+	bool has_lines;
+	bool has_inlines;
+};
+
+static int cmp_aranges(const void *a, const void *b)
+{
+	const struct dw_aranges *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct dw_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t nr, size_t elem, size_t max)
+{
+	size_t new_cap;
+	void *p;
+
+	if (nr < *cap)
+		return 0;
+	if (nr >= max)
+		return -E2BIG;
+	new_cap = *cap ? *cap * 2 : 64;
+	if (new_cap > max)
+		new_cap = max;
+	p = reallocarray(*arr, new_cap, elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = new_cap;
+	return 0;
+}
+
+static int add_aranges(struct sym_dwarf *d, size_t *cap, uint64_t lo, uint64_t hi, size_t unit)
+{
+	int err;
+
+	if (lo >= hi || !lo)
+		return 0;
+	err = grow((void **)&d->ranges, cap, d->nr_ranges, sizeof(*d->ranges),
+		   SYM_DWARF_MAX_RANGES);
+	if (err)
+		return err;
+	d->ranges[d->nr_ranges++] = (struct dw_aranges){.lo = lo, .hi = hi, .unit = (uint32_t)unit};
+	return 0;
+}
+
+/* Units with .debug_aranges but no usable ranges on their DIE still get found. */
+static int index_from_aranges(struct sym_dwarf *d, size_t *cap)
+{
+	Dwarf_Aranges *ar;
+	Dwarf_Arange *one;
+	Dwarf_Addr start;
+	Dwarf_Word len;
+	Dwarf_Off die_off;
+	size_t n, i, lo, hi, mid;
+	int err;
+
+	if (dwarf_getaranges(d->dw, &ar, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		one = dwarf_onearange(ar, i);
+		if (!one || dwarf_getarangeinfo(one, &start, &len, &die_off))
+			continue;
+		lo = 0;
+		hi = d->nr_units;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (d->units[mid].die_offset < die_off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == d->nr_units || d->units[lo].die_offset != die_off)
+			continue;
+		err = add_aranges(d, cap, start, start + len, lo);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int build_index(struct sym_dwarf *d)
+{
+	Dwarf_Off off = 0, next, abbrev;
+	size_t cap_units = 0, cap_ranges = 0, header_size, i;
+	Dwarf_Addr base, lo, hi;
+	Dwarf_Die cu;
+	ptrdiff_t r;
+	uint8_t addr_size, off_size;
+	int err = 0, n;
+
+	while (!dwarf_nextcu(d->dw, off, &next, &header_size, &abbrev, &addr_size, &off_size)) {
+		if (next <= off)
+			break;
+		if (dwarf_offdie(d->dw, off + header_size, &cu)) {
+			err = grow((void **)&d->units, &cap_units, d->nr_units, sizeof(*d->units),
+				   SYM_DWARF_MAX_UNITS);
+			if (err == -E2BIG)
+				break;
+			if (err)
+				return err;
+			memset(&d->units[d->nr_units], 0, sizeof(d->units[0]));
+			d->units[d->nr_units++].die_offset = off + header_size;
+		}
+		off = next;
+	}
+	for (i = 0; i < d->nr_units; i++) {
+		if (!dwarf_offdie(d->dw, d->units[i].die_offset, &cu))
+			continue;
+		r = 0;
+		for (n = 0; n < SYM_DWARF_MAX_UNIT_RANGES; n++) {
+			r = dwarf_ranges(&cu, r, &base, &lo, &hi);
+			if (r <= 0)
+				break;
+			err = add_aranges(d, &cap_ranges, lo, hi, i);
+			if (err)
+				return err == -E2BIG ? 0 : err;
+		}
+	}
+	if (!d->nr_ranges) {
+		err = index_from_aranges(d, &cap_ranges);
+		if (err && err != -E2BIG)
+			return err;
+	}
+	qsort(d->ranges, d->nr_ranges, sizeof(*d->ranges), cmp_aranges);
+	d->bytes += cap_units * sizeof(*d->units) + cap_ranges * sizeof(*d->ranges);
+	return 0;
+}
+
+static int open_elf(struct sym_dwarf *d)
+{
+	int err = 0;
+
+	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
+	if (!d->dw) {
+		err = -ENODATA;
+		goto out;
+	}
+	d->bytes = sizeof(*d);
+	err = build_index(d);
+	if (err)
+		goto out;
+	if (!d->nr_units)
+		err = -ENODATA;
+out:
+	return err;
+}
+
+/* Adds the size of compressed sections libdw will inflate to the estimate. */
+static void account_sections(struct sym_dwarf *d)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	GElf_Chdr chdr;
+
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || !(shdr.sh_flags & SHF_COMPRESSED))
+			continue;
+		if (gelf_getchdr(scn, &chdr) && chdr.ch_size < SYM_ELF_MAX_FILE_BYTES)
+			d->bytes += chdr.ch_size;
+	}
+}
+
+int sym_dwarf__open_fd(int fd, struct sym_dwarf **ret)
+{
+	struct sym_dwarf *d;
+	struct stat sb;
+	int err = 0;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (fstat(fd, &sb)) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > SYM_ELF_MAX_FILE_BYTES) {
+		err = S_ISREG(sb.st_mode) ? -EFBIG : -EINVAL;
+		goto out;
+	}
+	elf_version(EV_CURRENT);
+	d->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	err = open_elf(d);
+	if (err)
+		goto out;
+	/* Everything is mapped: the caller may close fd. */
+	elf_cntl(d->elf, ELF_C_FDDONE);
+	account_sections(d);
+	*ret = d;
+	d = NULL;
+out:
+	sym_dwarf__free(d);
+	return err;
+}
+
+int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret)
+{
+	struct sym_dwarf *d;
+	int err = 0;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	/* libdw may keep pointers into the image and libelf may write to it. */
+	d->image = malloc(len ? len : 1);
+	if (!d->image) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(d->image, buf, len);
+	elf_version(EV_CURRENT);
+	d->elf = elf_memory(d->image, len);
+	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	err = open_elf(d);
+	if (err)
+		goto out;
+	d->bytes += len;
+	account_sections(d);
+	*ret = d;
+	d = NULL;
+out:
+	sym_dwarf__free(d);
+	return err;
+}
+
+static void unit_free(struct dw_unit *u)
+{
+	free(u->files);
+	free(u->paths.buf);
+	free(u->nodes);
+	free(u->node_ranges);
+	free(u->sorted);
+}
+
+void sym_dwarf__free(struct sym_dwarf *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nr_units; i++)
+		unit_free(&d->units[i]);
+	free(d->units);
+	free(d->ranges);
+	if (d->dw)
+		dwarf_end(d->dw);
+	if (d->elf)
+		elf_end(d->elf);
+	free(d->image);
+	free(d);
+}
+
+size_t sym_dwarf__bytes(const struct sym_dwarf *d)
+{
+	return d ? d->bytes : 0;
+}
+
+bool sym_dwarf__has_lines(const struct sym_dwarf *d)
+{
+	return d && d->has_lines;
+}
+
+bool sym_dwarf__has_inlines(const struct sym_dwarf *d)
+{
+	return d && d->has_inlines;
+}
+
+static bool is_absolute(const char *p)
+{
+	return p && p[0] == '/';
+}
+
+/* The unit's file names, relative ones joined to the compilation directory. */
+static int load_files(struct dw_unit *u, Dwarf_Die *cu)
+{
+	const char *const *dirs = NULL;
+	const char *name, *comp_dir = NULL;
+	size_t nr_dirs = 0, i, dlen, nlen, nr;
+	uint32_t *offs = NULL;
+	Dwarf_Files *files;
+	Dwarf_Attribute a;
+	char *tmp = NULL;
+	int err = 0;
+
+	if (dwarf_getsrcfiles(cu, &files, &nr) || !nr)
+		return 0;
+	if (!dwarf_getsrcdirs(files, &dirs, &nr_dirs) && nr_dirs && is_absolute(dirs[0]))
+		comp_dir = dirs[0];
+	if (!comp_dir) {
+		comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+		if (!is_absolute(comp_dir))
+			comp_dir = NULL;
+	}
+	u->files = calloc(nr, sizeof(*u->files));
+	offs = calloc(nr, sizeof(*offs));
+	tmp = malloc(2 * SYM_ELF_MAX_NAME + 2);
+	if (!u->files || !offs || !tmp || sym_arena__add(&u->paths, "", 0) || u->paths.len != 1) {
+		err = -ENOMEM;
+		goto out;
+	}
+	u->nr_files = nr;
+	/* Offsets first: the arena moves as it grows. */
+	for (i = 0; i < nr; i++) {
+		name = dwarf_filesrc(files, i, NULL, NULL);
+		u->files[i] = name;
+		if (!name || !name[0] || is_absolute(name) || !comp_dir)
+			continue;
+		dlen = strnlen(comp_dir, SYM_ELF_MAX_NAME + 1);
+		nlen = strnlen(name, SYM_ELF_MAX_NAME + 1);
+		if (dlen > SYM_ELF_MAX_NAME || nlen > SYM_ELF_MAX_NAME)
+			continue;
+		memcpy(tmp, comp_dir, dlen);
+		tmp[dlen] = '/';
+		memcpy(tmp + dlen + 1, name, nlen);
+		offs[i] = sym_arena__add(&u->paths, tmp, dlen + 1 + nlen);
+		if (!offs[i]) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		if (offs[i])
+			u->files[i] = u->paths.buf + offs[i];
+	}
+out:
+	free(offs);
+	free(tmp);
+	return err;
+}
+
+static const char *attr_string(Dwarf_Die *die, unsigned int name)
+{
+	Dwarf_Attribute a;
+
+	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
+}
+
+static uint32_t attr_udata(Dwarf_Die *die, unsigned int name)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+
+	if (!dwarf_attr(die, name, &a) || dwarf_formudata(&a, &w) || w > UINT32_MAX)
+		return 0;
+	return (uint32_t)w;
+}
+
+struct walk {
+	struct sym_dwarf *d;
+	struct dw_unit *u;
+	size_t dies;
+};
+
+/* Adds a node for die with its ranges; *ret_node is -1 when it has no code. */
+static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int32_t *ret_node)
+{
+	struct dw_unit *u = w->u;
+	size_t first = u->nr_node_ranges, n;
+	Dwarf_Addr base, lo, hi;
+	struct dw_node *node;
+	uint32_t file_idx;
+	ptrdiff_t r = 0;
+	int err;
+
+	*ret_node = NO_PARENT;
+	for (n = 0; n < SYM_DWARF_MAX_UNIT_RANGES; n++) {
+		r = dwarf_ranges(die, r, &base, &lo, &hi);
+		if (r <= 0)
+			break;
+		if (lo >= hi)
+			continue;
+		err = grow((void **)&u->node_ranges, &u->cap_node_ranges, u->nr_node_ranges,
+			   sizeof(*u->node_ranges), SYM_DWARF_MAX_RANGES);
+		if (err)
+			return err;
+		u->node_ranges[u->nr_node_ranges++] = (struct dw_range){
+			.lo = lo, .hi = hi, .node = (uint32_t)u->nr_nodes};
+	}
+	if (u->nr_node_ranges == first)
+		return 0;
+	err = grow((void **)&u->nodes, &u->cap_nodes, u->nr_nodes, sizeof(*u->nodes),
+		   SYM_DWARF_MAX_NODES);
+	if (err) {
+		u->nr_node_ranges = first;
+		return err;
+	}
+	node = &u->nodes[u->nr_nodes];
+	memset(node, 0, sizeof(*node));
+	node->parent = tag == DW_TAG_inlined_subroutine ? parent : NO_PARENT;
+	node->depth = node->parent == NO_PARENT ? 0 : u->nodes[parent].depth + 1;
+	node->range_first = (uint32_t)first;
+	node->nr_ranges = (uint32_t)(u->nr_node_ranges - first);
+	qsort(&u->node_ranges[first], node->nr_ranges, sizeof(*u->node_ranges), cmp_range);
+	for (n = first; n < u->nr_node_ranges; n++)
+		u->node_ranges[n].depth = node->depth;
+	node->name = attr_string(die, DW_AT_name);
+	node->linkage_name = attr_string(die, DW_AT_linkage_name);
+	if (!node->linkage_name)
+		node->linkage_name = attr_string(die, DW_AT_MIPS_linkage_name);
+	if (tag == DW_TAG_inlined_subroutine) {
+		file_idx = attr_udata(die, DW_AT_call_file);
+		if (file_idx < u->nr_files)
+			node->call_file = u->files[file_idx];
+		node->call_line = attr_udata(die, DW_AT_call_line);
+		node->call_column = attr_udata(die, DW_AT_call_column);
+		w->d->has_inlines = true;
+	}
+	*ret_node = (int32_t)u->nr_nodes++;
+	return 0;
+}
+
+static bool walk_into(int tag)
+{
+	switch (tag) {
+	case DW_TAG_lexical_block:
+	case DW_TAG_namespace:
+	case DW_TAG_module:
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+	case DW_TAG_try_block:
+	case DW_TAG_catch_block:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Iterative preorder walk of the unit's DIEs, bounded in depth and count. */
+static int walk_unit(struct walk *w, Dwarf_Die *cu)
+{
+	Dwarf_Die stack[SYM_DWARF_MAX_DEPTH];
+	int32_t parents[SYM_DWARF_MAX_DEPTH];
+	int32_t node, parent;
+	int depth = 0, tag, err = 0, r;
+	bool descend;
+
+	if (dwarf_child(cu, &stack[0]))
+		return 0;
+	parents[0] = NO_PARENT;
+	for (;;) {
+		if (++w->dies > SYM_DWARF_MAX_DIES)
+			return 0;
+		parent = parents[depth];
+		tag = dwarf_tag(&stack[depth]);
+		descend = false;
+		node = parent;
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		    tag == DW_TAG_entry_point) {
+			/* An inlined instance outside any function is dropped, not made a root. */
+			if (tag != DW_TAG_inlined_subroutine || parent != NO_PARENT) {
+				err = add_node(w, &stack[depth], tag, parent, &node);
+				if (err)
+					return err == -E2BIG ? 0 : err;
+				descend = node != NO_PARENT;
+			}
+		} else if (walk_into(tag)) {
+			descend = true;
+		}
+		if (descend && depth + 1 < SYM_DWARF_MAX_DEPTH &&
+		    !dwarf_child(&stack[depth], &stack[depth + 1])) {
+			parents[depth + 1] = node;
+			depth++;
+			continue;
+		}
+		for (;;) {
+			r = dwarf_siblingof(&stack[depth], &stack[depth]);
+			if (r == 0)
+				break;
+			/* No more siblings (or an error): back to the parent's next sibling. */
+			if (depth == 0)
+				return 0;
+			depth--;
+		}
+	}
+}
+
+static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
+{
+	struct walk w = {.d = d, .u = u};
+	Dwarf_Die cu;
+	size_t bytes;
+	int err = 0;
+
+	u->loaded = true;
+	if (!dwarf_offdie(d->dw, u->die_offset, &cu)) {
+		err = -ENODATA;
+		goto out;
+	}
+	if (!dwarf_getsrclines(&cu, &u->lines, &u->nr_lines) && u->nr_lines)
+		d->has_lines = true;
+	else
+		u->lines = NULL, u->nr_lines = 0;
+	err = load_files(u, &cu);
+	if (err)
+		goto out;
+	err = walk_unit(&w, &cu);
+	if (err)
+		goto out;
+	if (u->nr_node_ranges) {
+		u->sorted = malloc(u->nr_node_ranges * sizeof(*u->sorted));
+		if (!u->sorted) {
+			err = -ENOMEM;
+			goto out;
+		}
+		memcpy(u->sorted, u->node_ranges, u->nr_node_ranges * sizeof(*u->sorted));
+		qsort(u->sorted, u->nr_node_ranges, sizeof(*u->sorted), cmp_range);
+	}
+out:
+	if (err) {
+		u->err = err;
+		free(u->nodes);
+		free(u->node_ranges);
+		free(u->sorted);
+		u->nodes = NULL;
+		u->node_ranges = NULL;
+		u->sorted = NULL;
+		u->nr_nodes = u->nr_node_ranges = u->cap_nodes = u->cap_node_ranges = 0;
+	}
+	bytes = u->nr_lines * LIBDW_LINE_BYTES + u->nr_files * sizeof(*u->files) + u->paths.cap +
+		u->cap_nodes * sizeof(*u->nodes) + u->cap_node_ranges * sizeof(*u->node_ranges) +
+		u->nr_node_ranges * sizeof(*u->sorted) + w.dies * LIBDW_DIE_BYTES;
+	d->bytes += bytes;
+	return err;
+}
+
+/* The unit whose ranges contain addr, or NULL. */
+static struct dw_unit *find_unit(struct sym_dwarf *d, uint64_t addr)
+{
+	size_t lo = 0, hi = d->nr_ranges, mid, i;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (d->ranges[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Unit ranges seldom overlap; a few earlier ones may still contain addr. */
+	for (i = lo; i > 0 && lo - i < 4; i--) {
+		if (addr < d->ranges[i - 1].hi)
+			return &d->units[d->ranges[i - 1].unit];
+	}
+	return NULL;
+}
+
+static bool node_contains(const struct dw_unit *u, const struct dw_node *n, uint64_t addr)
+{
+	const struct dw_range *r = &u->node_ranges[n->range_first];
+	size_t lo = 0, hi = n->nr_ranges, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (r[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && addr < r[lo - 1].hi;
+}
+
+static int32_t innermost_node(const struct dw_unit *u, uint64_t addr)
+{
+	size_t lo = 0, hi = u->nr_node_ranges, mid;
+	int32_t node;
+	unsigned int steps;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (u->sorted[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NO_PARENT;
+	node = (int32_t)u->sorted[lo - 1].node;
+	if (addr < u->sorted[lo - 1].hi)
+		return node;
+	for (steps = 0; node != NO_PARENT && steps < SYM_DWARF_MAX_DEPTH; steps++) {
+		if (node_contains(u, &u->nodes[node], addr))
+			return node;
+		node = u->nodes[node].parent;
+	}
+	/* Ranges that do not nest: a last look at the few ranges before. */
+	for (mid = lo - 1; mid > 0 && lo - mid < 16; mid--) {
+		if (addr < u->sorted[mid - 1].hi)
+			return (int32_t)u->sorted[mid - 1].node;
+	}
+	return NO_PARENT;
+}
+
+/* The line row for addr: the last one at or before it, unless that ends a sequence. */
+static Dwarf_Line *find_line(const struct dw_unit *u, uint64_t addr)
+{
+	size_t lo = 0, hi = u->nr_lines, mid;
+	Dwarf_Addr a;
+	Dwarf_Line *l;
+	bool end;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		l = dwarf_onesrcline(u->lines, mid);
+		if (l && !dwarf_lineaddr(l, &a) && a <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	l = dwarf_onesrcline(u->lines, lo - 1);
+	if (!l || dwarf_lineendsequence(l, &end) || end)
+		return NULL;
+	return l;
+}
+
+static const char *line_file(const struct dw_unit *u, Dwarf_Line *l)
+{
+	Dwarf_Files *files;
+	size_t idx;
+
+	if (!dwarf_line_file(l, &files, &idx) && idx < u->nr_files && u->files[idx])
+		return u->files[idx];
+	return dwarf_linesrc(l, NULL, NULL);
+}
+
+static void set_names(struct sym_frame *f, const struct dw_node *n)
+{
+	f->name = n->linkage_name ? n->linkage_name : n->name;
+	f->system_name = n->linkage_name;
+}
+
+int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, bool inlines, struct sym_frame *frames,
+		      unsigned int max_frames, unsigned int *ret_nr)
+{
+	struct dw_unit *u;
+	const struct dw_node *n;
+	Dwarf_Line *l;
+	unsigned int nr = 0;
+	int32_t node;
+	int line, col;
+	int err = 0;
+
+	*ret_nr = 0;
+	if (!d || !max_frames)
+		return 0;
+	u = find_unit(d, addr);
+	if (!u)
+		return 0;
+	if (!u->loaded) {
+		err = load_unit(d, u);
+		if (err)
+			return err;
+	}
+	if (u->err)
+		return 0;
+	memset(&frames[0], 0, sizeof(frames[0]));
+	l = u->nr_lines ? find_line(u, addr) : NULL;
+	if (l) {
+		frames[0].file = line_file(u, l);
+		if (!dwarf_lineno(l, &line) && line > 0)
+			frames[0].line = (uint32_t)line;
+		if (!dwarf_linecol(l, &col) && col > 0)
+			frames[0].column = (uint32_t)col;
+	}
+	node = u->nr_node_ranges ? innermost_node(u, addr) : NO_PARENT;
+	if (node == NO_PARENT) {
+		*ret_nr = l ? 1 : 0;
+		return 0;
+	}
+	if (!inlines) {
+		while (u->nodes[node].parent != NO_PARENT)
+			node = u->nodes[node].parent;
+	}
+	nr = 1;
+	n = &u->nodes[node];
+	set_names(&frames[0], n);
+	while (n->parent != NO_PARENT && nr < max_frames) {
+		memset(&frames[nr], 0, sizeof(frames[nr]));
+		frames[nr].file = n->call_file;
+		frames[nr].line = n->call_line;
+		frames[nr].column = n->call_column;
+		n = &u->nodes[n->parent];
+		set_names(&frames[nr], n);
+		nr++;
+	}
+	*ret_nr = nr;
+	return 0;
+}
