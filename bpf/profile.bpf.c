@@ -2,12 +2,22 @@
 /*
  * The sampler: one perf event per online CPU runs do_sample() at a fixed
  * frequency. Each run fills a per-CPU scratch record (too big for the 512-byte
- * BPF stack) with the task's ids, names and both stacks, and copies it to a
- * ring buffer, cut after the last user frame. User space aggregates identical
- * stacks; there is no stack map, so no hash bucket can silently drop a stack.
+ * BPF stack) with the task's ids, names and kernel stack, and either the
+ * frame-pointer user stack or the user registers plus a copy of the top of
+ * the user stack (unwound in user space), and copies it to a ring buffer, cut
+ * after what is used. User space aggregates identical stacks; there is no
+ * stack map, so no hash bucket can silently drop a stack.
  *
- * Every outcome is counted in a per-CPU array (see enum smolder_counter):
- * a record that does not fit in the ring buffer is counted as lost, never
+ * Processes: the known map remembers, per thread group, the generation the
+ * BPF side gave it when it first sampled it. exec and exit (tp_btf
+ * tracepoints, no tracefs) forget it and tell user space, so the next sample
+ * of a reused pid or a new image gets a new generation. The first sample of a
+ * generation wakes user space at once, so it can read the process's mappings
+ * while the process still lives; every other record is written without a
+ * wakeup and drained on a timer.
+ *
+ * Every outcome is counted in a per-CPU array (enum smolder_counter): a
+ * record that does not fit in the ring buffer is counted as lost, never
  * dropped silently.
  */
 #include "vmlinux.h"
@@ -21,14 +31,18 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space before load. */
 const volatile bool include_idle = false;
 const volatile bool filter_pids = false;
+const volatile __u32 stack_copy_bytes = 0; /* 0: frame-pointer user stacks */
+
+__u32 next_gen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 * 1024 * 1024); /* resized by user space before load */
 } samples SEC(".maps");
 
+/* One record per CPU, indexed by CPU number; sized to the CPU count before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct smolder_sample);
@@ -49,6 +63,14 @@ struct {
 	__type(value, __u8);
 } pids SEC(".maps");
 
+/* Thread group id -> generation, for processes sampled since their last exec. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SMOLDER_MAX_KNOWN);
+	__type(key, __u32);
+	__type(value, __u32);
+} known SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -57,14 +79,36 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/* Copies up to want bytes of user stack from sp, a page at a time, stopping at the first hole. */
+static __always_inline __u32 copy_stack(struct smolder_sample *s, __u64 sp, __u32 want)
+{
+	__u32 n = 0, len;
+	int i;
+
+	if (want > SMOLDER_STACK_COPY_MAX)
+		want = SMOLDER_STACK_COPY_MAX;
+	for (i = 0; i < SMOLDER_STACK_COPY_MAX / 4096 + 1; i++) {
+		/* The first read ends at a page boundary: a short stack still copies. */
+		len = i == 0 ? 4096 - (sp & 4095) : 4096;
+		if (len > want - n)
+			len = want - n;
+		if (len == 0 || n > SMOLDER_STACK_COPY_MAX - 4096)
+			break;
+		if (bpf_probe_read_user(&s->stack[n], len & 8191, (void *)(sp + n)))
+			break;
+		n += len;
+	}
+	return n;
+}
+
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u64 id = bpf_get_current_pid_tgid(), wake = BPF_RB_NO_WAKEUP;
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu, size, *known_gen, gen;
 	struct smolder_sample *s;
-	__u32 zero = 0, size;
+	struct pt_regs *uregs;
 	long kb, ub;
 
 	count(SMOLDER_CNT_SAMPLES);
@@ -76,19 +120,35 @@ int do_sample(struct bpf_perf_event_data *ctx)
 		count(SMOLDER_CNT_FILTERED);
 		return 0;
 	}
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	cpu = bpf_get_smp_processor_id();
+	s = bpf_map_lookup_elem(&scratch, &cpu);
 	if (!s)
 		return 0;
 
-	s->time_ns = bpf_ktime_get_ns();
-	s->pid = tgid;
-	s->tid = tid;
-	s->cpu = bpf_get_smp_processor_id();
+	s->hdr.kind = SMOLDER_REC_SAMPLE;
+	s->hdr.time_ns = bpf_ktime_get_ns();
+	s->hdr.pid = tgid;
+	s->hdr.tid = tid;
+	s->hdr.reserved = 0;
+	s->cpu = cpu;
 	s->flags = 0;
+	s->reserved = 0;
+	s->stack_copy_bytes = 0;
+
+	known_gen = bpf_map_lookup_elem(&known, &tgid);
+	if (known_gen) {
+		gen = *known_gen;
+	} else {
+		gen = __sync_fetch_and_add(&next_gen, 1) + 1;
+		bpf_map_update_elem(&known, &tgid, &gen, BPF_ANY);
+		s->flags |= SMOLDER_SAMPLE_F_FIRST;
+		wake = BPF_RB_FORCE_WAKEUP;
+	}
+	s->hdr.gen = gen;
+
 	/* Kernel mode when the interrupted instruction pointer is a kernel address. */
 	if ((long)PT_REGS_IP(&ctx->regs) < 0)
 		s->flags |= SMOLDER_SAMPLE_F_KERNEL_MODE;
-	s->reserved = 0;
 	bpf_get_current_comm(s->thread, sizeof(s->thread));
 	BPF_CORE_READ_STR_INTO(&s->comm, task, group_leader, comm);
 
@@ -96,30 +156,84 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	if (kb < 0)
 		count(SMOLDER_CNT_KSTACK_ERR);
 	s->kstack_bytes = kb;
+	s->ustack_bytes = 0;
+	size = offsetof(struct smolder_sample, ustack);
 
-	ub = 0;
 	/* Kernel threads have no user stack. */
-	if (BPF_CORE_READ(task, mm)) {
+	if (!BPF_CORE_READ(task, mm)) {
+		s->flags |= SMOLDER_SAMPLE_F_KTHREAD;
+		goto out;
+	}
+
+	if (stack_copy_bytes) {
+		/* In kernel mode, the user state is what the task saved on entry. */
+		if (s->flags & SMOLDER_SAMPLE_F_KERNEL_MODE)
+			uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+		else
+			uregs = (struct pt_regs *)&ctx->regs;
+		s->user_regs[SMOLDER_REG_IP] = BPF_CORE_READ(uregs, ip);
+		s->user_regs[SMOLDER_REG_SP] = BPF_CORE_READ(uregs, sp);
+		s->user_regs[SMOLDER_REG_BP] = BPF_CORE_READ(uregs, bp);
+		s->flags |= SMOLDER_SAMPLE_F_USER_REGS | SMOLDER_SAMPLE_F_STACK_COPY;
+		s->stack_copy_bytes =
+			copy_stack(s, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
+		size += s->stack_copy_bytes & (SMOLDER_STACK_COPY_MAX * 2 - 1);
+	} else {
 		ub = bpf_get_stack(ctx, s->ustack, sizeof(s->ustack), BPF_F_USER_STACK);
 		if (ub < 0)
 			count(SMOLDER_CNT_USTACK_ERR);
+		s->ustack_bytes = ub;
+		if (ub > 0 && ub <= sizeof(s->ustack))
+			size += ub;
 	}
-	s->ustack_bytes = ub;
-	if (ub < 0)
-		ub = 0;
-	if (ub > sizeof(s->ustack))
-		ub = sizeof(s->ustack);
+out:
 	/* A bounded local, not the map value, so the verifier can check the size. */
-	size = offsetof(struct smolder_sample, ustack) + ub;
-	s->record_bytes = size;
-
-	/*
-	 * No wakeup: user space drains the buffer on a timer, so a sample costs
-	 * no context switch. The buffer holds a second of samples.
-	 */
-	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP))
+	if (size > sizeof(*s))
+		size = sizeof(*s);
+	s->hdr.record_bytes = size;
+	if (bpf_ringbuf_output(&samples, s, size, wake))
 		count(SMOLDER_CNT_LOST);
 	else
 		count(SMOLDER_CNT_SENT);
+	return 0;
+}
+
+static __always_inline void emit_event(__u32 kind, struct task_struct *p)
+{
+	struct smolder_event e = {};
+	__u32 tgid = BPF_CORE_READ(p, tgid), *gen;
+
+	gen = bpf_map_lookup_elem(&known, &tgid);
+	/* A process never sampled is of no interest to user space. */
+	if (!gen)
+		return;
+	e.hdr.kind = kind;
+	e.hdr.record_bytes = sizeof(e);
+	e.hdr.time_ns = bpf_ktime_get_ns();
+	e.hdr.pid = tgid;
+	e.hdr.tid = BPF_CORE_READ(p, pid);
+	e.hdr.gen = *gen;
+	BPF_CORE_READ_STR_INTO(&e.comm, p, comm);
+	bpf_map_delete_elem(&known, &tgid);
+	if (bpf_ringbuf_output(&samples, &e, sizeof(e), BPF_RB_NO_WAKEUP))
+		count(SMOLDER_CNT_EVENTS_LOST);
+	else
+		count(SMOLDER_CNT_EVENTS);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	emit_event(SMOLDER_REC_EXEC, p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	/* Only the thread group's end: the leader exits last. */
+	if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
+		return 0;
+	emit_event(SMOLDER_REC_EXIT, p);
 	return 0;
 }

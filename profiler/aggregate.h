@@ -20,6 +20,8 @@ struct agg_key {
 	uint16_t nr_kernel;
 	uint16_t nr_user;
 	uint32_t flags; /* AGG_F_*: how the user stack ended */
+	uint32_t gen; /* process generation (bpf/profile.h) */
+	uint32_t reserved;
 };
 
 #define AGG_F_USER_TRUNCATED (1U << 0) /* user stack did not reach its root */

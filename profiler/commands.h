@@ -10,5 +10,8 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif /* SMOLDER_COMMANDS_H */

@@ -15,7 +15,8 @@
 
 int smolder_verbosity;
 
-static void log_v(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_v(const char *prefix, const char *fmt,
+							va_list ap)
 {
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
@@ -71,6 +72,9 @@ static const struct command commands[] = {
 	{"report", cmd_report, "print the hottest functions of profiles"},
 	{"flamegraph", cmd_flamegraph, "write an interactive flame graph (HTML) or folded stacks"},
 	{"diff", cmd_diff, "compare two profiles: what got slower, and is it real"},
+	{"symbolize", cmd_symbolize, "print function, file:line and inline frames of addresses"},
+	{"query", cmd_query, "merge the agent's stored windows by time and labels into one profile"},
+	{"status", cmd_status, "print the state of the running agent"},
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The process table: a chained hash of pid -> struct proc_entry.
+ * The process table: a chained hash of (pid, generation) -> struct proc_entry.
+ * An entry lives until it is evicted, or reaped once the window that saw its
+ * exit has been written.
  *
  * Eviction is least-recently-used by a logical clock bumped on every get. The
  * victim is found by a scan, which runs only when the table is full and a new
@@ -20,9 +22,9 @@ struct proctable {
 	struct proctable_stats stats;
 };
 
-static inline size_t bucket_of(pid_t pid)
+static inline size_t bucket_of(pid_t pid, uint32_t gen)
 {
-	return ((uint32_t)pid * 2654435761U) % PROCTABLE_BUCKETS;
+	return ((uint32_t)pid * 2654435761U ^ gen * 40503U) % PROCTABLE_BUCKETS;
 }
 
 static void entry_free(struct proc_entry *e)
@@ -57,15 +59,37 @@ void proctable__free(struct proctable *t)
 	free(t);
 }
 
-struct proc_entry *proctable__find(const struct proctable *t, pid_t pid)
+struct proc_entry *proctable__find(const struct proctable *t, pid_t pid, uint32_t gen)
 {
 	struct proc_entry *e;
 
-	for (e = t->buckets[bucket_of(pid)]; e; e = e->next) {
-		if (e->pid == pid)
+	for (e = t->buckets[bucket_of(pid, gen)]; e; e = e->next) {
+		if (e->pid == pid && e->gen == gen)
 			return e;
 	}
 	return NULL;
+}
+
+size_t proctable__reap(struct proctable *t, int64_t before_ns)
+{
+	struct proc_entry **pp, *e;
+	size_t i, n = 0;
+
+	for (i = 0; i < PROCTABLE_BUCKETS; i++) {
+		for (pp = &t->buckets[i]; *pp;) {
+			e = *pp;
+			if (e->exited && e->exit_ns < before_ns) {
+				*pp = e->next;
+				entry_free(e);
+				n++;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	t->stats.entries -= n;
+	t->stats.reaped += n;
+	return n;
 }
 
 static void evict_oldest(struct proctable *t)
@@ -89,9 +113,9 @@ static void evict_oldest(struct proctable *t)
 	}
 }
 
-struct proc_entry *proctable__get(struct proctable *t, pid_t pid, bool *ret_new)
+struct proc_entry *proctable__get(struct proctable *t, pid_t pid, uint32_t gen, bool *ret_new)
 {
-	struct proc_entry *e = proctable__find(t, pid);
+	struct proc_entry *e = proctable__find(t, pid, gen);
 	size_t b;
 
 	*ret_new = false;
@@ -105,8 +129,9 @@ struct proc_entry *proctable__get(struct proctable *t, pid_t pid, bool *ret_new)
 	if (!e)
 		return NULL;
 	e->pid = pid;
+	e->gen = gen;
 	e->last_used = ++t->clock;
-	b = bucket_of(pid);
+	b = bucket_of(pid, gen);
 	e->next = t->buckets[b];
 	t->buckets[b] = e;
 	t->stats.entries++;

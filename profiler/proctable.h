@@ -15,19 +15,31 @@
 
 #include "symbolizer.h"
 
+#define PROC_CGROUP_LEN 256
+#define PROC_UNIT_LEN	128
+#define PROC_CID_LEN	65
+
+/* A process generation: a pid between two execs (see bpf/profile.h, gen). */
 struct proc_entry {
 	struct proc_entry *next; /* hash chain */
 	pid_t pid;
+	uint32_t gen;
 	uint64_t last_used; /* table clock at the last get */
 	struct sym_maps maps;
 	int maps_err; /* 0, or why the maps could not be read */
 	unsigned int maps_reads; /* times the maps were (re)read */
+	bool exited;
+	int64_t exit_ns; /* CLOCK_MONOTONIC of the exit or exec event */
+	char cgroup[PROC_CGROUP_LEN];
+	char systemd_unit[PROC_UNIT_LEN];
+	char container_id[PROC_CID_LEN];
 };
 
 struct proctable_stats {
 	size_t entries;
 	uint64_t added;
 	uint64_t evicted; /* dropped to stay under the cap */
+	uint64_t reaped; /* freed after their exit */
 };
 
 /* Constructor. NULL with errno set. */
@@ -36,13 +48,16 @@ struct proctable *proctable__new(size_t max_entries);
 void proctable__free(struct proctable *t);
 
 /*
- * The entry for pid, created (zeroed but for pid) when missing, in which case
- * *ret_new is set. Borrowed until the next proctable__get() or __free().
- * NULL with errno set on allocation failure.
+ * The entry for (pid, gen), created (zeroed but for pid and gen) when
+ * missing, in which case *ret_new is set. Borrowed until the next
+ * proctable__get(), __reap() or __free(). NULL with errno set on allocation
+ * failure.
  */
-struct proc_entry *proctable__get(struct proctable *t, pid_t pid, bool *ret_new);
-/* The entry for pid, or NULL; does not create or touch the LRU clock. */
-struct proc_entry *proctable__find(const struct proctable *t, pid_t pid);
+struct proc_entry *proctable__get(struct proctable *t, pid_t pid, uint32_t gen, bool *ret_new);
+/* The entry for (pid, gen), or NULL; does not create or touch the LRU clock. */
+struct proc_entry *proctable__find(const struct proctable *t, pid_t pid, uint32_t gen);
+/* Frees the entries that exited before before_ns. Returns how many. */
+size_t proctable__reap(struct proctable *t, int64_t before_ns);
 
 void proctable__stats(const struct proctable *t, struct proctable_stats *ret);
 

@@ -5,7 +5,7 @@
  * Every distinct (address space, address) is named once: a small open-
  * addressing table maps it to its pprof location id, so a hot frame shared by
  * thousands of stacks costs one symbolizer lookup. Kernel addresses share one
- * address space; a user address is keyed by its pid.
+ * address space; a user address is keyed by its process generation.
  *
  * Stacks are leaf first, kernel frames before user frames. Every frame but
  * the leaf of each part is a return address; it is named and stored as
@@ -24,15 +24,18 @@
 #define KERNEL_MAP_LIMIT  0xffffffffffffffffULL
 #define UNKNOWN_MAP_LIMIT 0x0000800000000000ULL
 
+#define MAX_LABELS 48
+
 struct loc_slot {
-	uint64_t space; /* pid, or KERNEL_SPACE; 0 marks an empty slot when id is 0 */
+	uint64_t space; /* gen << 32 | pid, or KERNEL_SPACE; the slot is empty when id is 0 */
 	uint64_t addr;
 	uint64_t id;
 };
 
 struct build_ctx {
 	struct pprof_builder *b;
-	struct proctable *procs;
+	const struct proc_source *procs;
+	const struct profile_meta *meta;
 	struct symbolizer *sym;
 	int64_t period;
 	int64_t kernel_mapping;
@@ -114,19 +117,18 @@ static int64_t kernel_location(struct build_ctx *c, uint64_t addr)
 	return pprof_builder__location(c->b, (uint64_t)c->kernel_mapping, addr, lines, nr);
 }
 
-static int64_t user_location(struct build_ctx *c, pid_t pid, uint64_t addr)
+static int64_t user_location(struct build_ctx *c, pid_t pid, uint32_t gen, uint64_t addr)
 {
 	struct pprof_line_desc lines[SYMBOLIZER_MAX_FRAMES];
 	struct pprof_mapping_desc md;
-	const struct sym_map_entry *m = NULL;
-	struct proc_entry *p;
+	struct sym_map_entry entry, *m = NULL;
+	char path[4096];
 	struct sym_result r;
 	int64_t mapping_id;
 	size_t nr = 0;
 
-	p = proctable__find(c->procs, pid);
-	if (p)
-		m = sym_maps__find(&p->maps, addr);
+	if (c->procs->find_mapping(c->procs->ctx, pid, gen, addr, &entry, path, sizeof(path)) == 0)
+		m = &entry;
 	if (!m) {
 		/* No mapping known: keep the address under an honest placeholder. */
 		c->stats.no_mapping++;
@@ -182,7 +184,7 @@ static int64_t location(struct build_ctx *c, uint64_t space, uint64_t addr)
 	if (space == KERNEL_SPACE)
 		id = kernel_location(c, addr);
 	else
-		id = user_location(c, (pid_t)space, addr);
+		id = user_location(c, (pid_t)(uint32_t)space, (uint32_t)(space >> 32), addr);
 	if (id < 0)
 		return id;
 	slot->space = space;
@@ -196,11 +198,14 @@ static int add_entry(const struct agg_entry *e, void *arg)
 {
 	struct build_ctx *c = arg;
 	const struct agg_key *k = &e->key;
-	struct pprof_label_desc labels[4];
+	struct pprof_label_desc labels[MAX_LABELS];
 	char comm[AGG_COMM_LEN + 1], thread[AGG_COMM_LEN + 1];
+	char cgroup[PROC_CGROUP_LEN], unit[PROC_UNIT_LEN], cid[PROC_CID_LEN];
+	char extra[MAX_LABELS][128];
+	uint64_t space = (uint64_t)k->gen << 32 | k->pid, addr;
+	size_t n = 0, i, nl = 4;
 	int64_t values[2], id;
-	size_t n = 0, i;
-	uint64_t addr;
+	const char *eq;
 
 	for (i = 0; i < k->nr_kernel; i++) {
 		addr = e->frames[i] - (i > 0);
@@ -211,7 +216,7 @@ static int add_entry(const struct agg_entry *e, void *arg)
 	}
 	for (i = 0; i < k->nr_user; i++) {
 		addr = e->frames[k->nr_kernel + i] - (i > 0);
-		id = location(c, k->pid, addr);
+		id = location(c, space, addr);
 		if (id < 0)
 			return (int)id;
 		c->loc_ids[n++] = (uint64_t)id;
@@ -225,14 +230,34 @@ static int add_entry(const struct agg_entry *e, void *arg)
 	labels[1] = (struct pprof_label_desc){.key = "tid", .num = k->tid};
 	labels[2] = (struct pprof_label_desc){.key = "comm", .str = comm};
 	labels[3] = (struct pprof_label_desc){.key = "thread", .str = thread};
+	if (c->meta->proc_labels) {
+		c->procs->labels(c->procs->ctx, (pid_t)k->pid, k->gen, cgroup, unit, cid);
+		if (cgroup[0])
+			labels[nl++] = (struct pprof_label_desc){.key = "cgroup", .str = cgroup};
+		if (unit[0])
+			labels[nl++] =
+				(struct pprof_label_desc){.key = "systemd_unit", .str = unit};
+		if (cid[0])
+			labels[nl++] = (struct pprof_label_desc){.key = "container_id", .str = cid};
+	}
+	for (i = 0; i < c->meta->nr_extra_labels && nl < MAX_LABELS; i++) {
+		eq = strchr(c->meta->extra_labels[i], '=');
+		if (!eq || (size_t)(eq - c->meta->extra_labels[i]) >= sizeof(extra[0]))
+			continue;
+		memcpy(extra[nl], c->meta->extra_labels[i],
+		       (size_t)(eq - c->meta->extra_labels[i]));
+		extra[nl][eq - c->meta->extra_labels[i]] = '\0';
+		labels[nl] = (struct pprof_label_desc){.key = extra[nl], .str = eq + 1};
+		nl++;
+	}
 	values[0] = (int64_t)e->count;
 	values[1] = (int64_t)e->count * c->period;
-	return pprof_builder__sample(c->b, c->loc_ids, n, values, 2, labels, 4);
+	return pprof_builder__sample(c->b, c->loc_ids, n, values, 2, labels, nl);
 }
 
-int profile_build(const struct aggregate *agg, struct proctable *procs, struct symbolizer *sym,
-		  const struct profile_meta *meta, struct pprof_builder **ret,
-		  struct profile_build_stats *ret_stats)
+int profile_build(const struct aggregate *agg, const struct proc_source *procs,
+		  struct symbolizer *sym, const struct profile_meta *meta,
+		  struct pprof_builder **ret, struct profile_build_stats *ret_stats)
 {
 	static const struct pprof_value_type samples = {"samples", "count"};
 	static const struct pprof_value_type cpu = {"cpu", "nanoseconds"};
@@ -243,6 +268,7 @@ int profile_build(const struct aggregate *agg, struct proctable *procs, struct s
 	};
 	struct build_ctx c = {
 		.procs = procs,
+		.meta = meta,
 		.sym = sym,
 		.period = 1000000000LL / meta->freq_hz,
 	};

@@ -3,11 +3,11 @@
  * smolder record: sample the whole machine (or some processes) for a while
  * and write one pprof file.
  *
- * The loop polls the sampler's ring buffer every 100 ms. Each record goes
- * straight into the aggregate (identical stacks counted once); a process seen
- * for the first time has its mappings read and its binaries parsed then, so
- * it is still named if it exits before the end. Naming every frame happens
- * once, after sampling stopped (profile_build.c).
+ * One collector window spanning the whole run (collector.c): samples are
+ * aggregated as they come, a process seen for the first time has its
+ * mappings read at once and its binaries parsed by the worker, so it is
+ * still named if it exits before the end; naming every frame happens once,
+ * after sampling stopped.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,19 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aggregate.h"
+#include "collector.h"
 #include "commands.h"
 #include "log.h"
 #include "pprof.h"
-#include "proctable.h"
-#include "profile_build.h"
-#include "sampler.h"
-#include "symbolizer.h"
 
-#define RECORD_MAX_PIDS	   SMOLDER_MAX_PIDS
-#define RECORD_MAX_PROCS   32768
-#define RECORD_AGG_BYTES   (256UL << 20)
-#define RECORD_MAPS_REREAD 4 /* times a process's maps are reread for unknown addresses */
+#define RECORD_MAX_PIDS	 SMOLDER_MAX_PIDS
+#define RECORD_AGG_BYTES (256UL << 20)
 
 static volatile sig_atomic_t record_stop;
 
@@ -48,11 +42,10 @@ struct record_opts {
 };
 
 struct record_ctx {
-	struct aggregate *agg;
-	struct proctable *procs;
-	struct symbolizer *sym;
-	uint64_t proc_errors; /* processes whose maps could not be read */
-	uint64_t oom;
+	const char *output;
+	int err; /* of writing the profile */
+	struct collector_window w;
+	bool written;
 };
 
 static const char record_usage[] =
@@ -130,73 +123,17 @@ static int check_output(const char *path)
 	return 0;
 }
 
-static void read_maps(struct record_ctx *c, struct proc_entry *p)
-{
-	size_t i;
-	int err;
-
-	sym_maps__free(&p->maps);
-	p->maps_reads++;
-	err = sym_maps__read(p->pid, &p->maps);
-	p->maps_err = err;
-	if (err) {
-		c->proc_errors++;
-		log_debug("failed to read /proc/%d/maps: %s, ignoring", p->pid, strerror(-err));
-		return;
-	}
-	for (i = 0; i < p->maps.nr; i++) {
-		if (p->maps.entries[i].executable)
-			symbolizer__preload(c->sym, p->pid, &p->maps.entries[i]);
-	}
-}
-
-static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
+/* The window callback: record has one window, the whole run. */
+static int write_profile(struct pprof_builder *b, const struct collector_window *w, void *arg)
 {
 	struct record_ctx *c = arg;
-	/* __u64 is unsigned long long, uint64_t unsigned long: same bits. */
-	const uint64_t *kstack = (const uint64_t *)s->kstack;
-	const uint64_t *ustack = (const uint64_t *)s->ustack;
-	struct proc_entry *p;
-	struct agg_key key;
-	size_t nk = 0, nu = 0, i;
-	bool is_new;
 
-	if (s->kstack_bytes > 0)
-		nk = (size_t)s->kstack_bytes / sizeof(uint64_t);
-	if (s->ustack_bytes > 0)
-		nu = (size_t)s->ustack_bytes / sizeof(uint64_t);
-	if (nk > SMOLDER_MAX_STACK)
-		nk = SMOLDER_MAX_STACK;
-	if (nu > SMOLDER_MAX_STACK)
-		nu = SMOLDER_MAX_STACK;
-	/* The record is cut after the last user frame: never read past it. */
-	if (offsetof(struct smolder_sample, ustack) + nu * sizeof(uint64_t) > size)
-		nu = (size - offsetof(struct smolder_sample, ustack)) / sizeof(uint64_t);
-
-	memset(&key, 0, sizeof(key));
-	key.pid = s->pid;
-	key.tid = s->tid;
-	strncpy(key.comm, s->comm, sizeof(key.comm));
-	strncpy(key.thread, s->thread, sizeof(key.thread));
-	key.nr_kernel = (uint16_t)nk;
-	key.nr_user = (uint16_t)nu;
-
-	if (nu && s->pid) {
-		p = proctable__get(c->procs, (pid_t)s->pid, &is_new);
-		if (p && is_new) {
-			read_maps(c, p);
-		} else if (p && p->maps_reads < RECORD_MAPS_REREAD) {
-			/* Code mapped since we looked (dlopen, JIT): look again, a few times. */
-			for (i = 0; i < nu; i++) {
-				if (!sym_maps__find(&p->maps, ustack[i])) {
-					read_maps(c, p);
-					break;
-				}
-			}
-		}
-	}
-	if (aggregate__add(c->agg, &key, kstack, ustack, 1) == -ENOMEM)
-		c->oom++;
+	c->err = pprof_builder__write_file(b, c->output, 0600);
+	if (c->err)
+		log_err("failed to write '%s': %s", c->output, strerror(-c->err));
+	c->w = *w;
+	c->written = !c->err;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
@@ -302,54 +239,49 @@ static void default_output(char *buf, size_t len)
 	snprintf(buf, len, "smolder-%s-%s.pb.gz", host, stamp);
 }
 
-static void print_counters(const struct sampler_counters *sc, const struct record_ctx *c,
-			   const struct profile_build_stats *bs)
+static void print_counters(const struct collector_stats *st, const struct collector_window *w)
 {
-	struct symbolizer_stats ss;
-	struct proctable_stats ps;
-	struct agg_stats as;
+	const struct sampler_counters *sc = &st->bpf;
 
-	symbolizer__stats(c->sym, &ss);
-	proctable__stats(c->procs, &ps);
-	aggregate__stats(c->agg, &as);
 	fprintf(stderr,
-		"  bpf: %llu events, %llu sent, %llu lost, %llu idle, %llu filtered, %llu kernel-stack errors, %llu user-stack errors\n",
+		"  bpf: %llu events, %llu sent, %llu lost, %llu idle, %llu filtered, %llu kernel-stack errors, %llu user-stack errors, %llu exec/exit events (%llu lost)\n",
 		(unsigned long long)sc->v[SMOLDER_CNT_SAMPLES],
 		(unsigned long long)sc->v[SMOLDER_CNT_SENT],
 		(unsigned long long)sc->v[SMOLDER_CNT_LOST],
 		(unsigned long long)sc->v[SMOLDER_CNT_IDLE],
 		(unsigned long long)sc->v[SMOLDER_CNT_FILTERED],
 		(unsigned long long)sc->v[SMOLDER_CNT_KSTACK_ERR],
-		(unsigned long long)sc->v[SMOLDER_CNT_USTACK_ERR]);
-	fprintf(stderr, "  aggregate: %zu stacks, %zu KiB, %llu dropped\n", as.entries,
-		as.bytes / 1024, (unsigned long long)as.dropped);
-	fprintf(stderr, "  processes: %zu tracked, %llu evicted, %llu without maps\n", ps.entries,
-		(unsigned long long)ps.evicted, (unsigned long long)c->proc_errors);
+		(unsigned long long)sc->v[SMOLDER_CNT_USTACK_ERR],
+		(unsigned long long)sc->v[SMOLDER_CNT_EVENTS],
+		(unsigned long long)sc->v[SMOLDER_CNT_EVENTS_LOST]);
+	fprintf(stderr, "  aggregate: %llu samples, %llu dropped at the cap\n",
+		(unsigned long long)st->samples, (unsigned long long)st->dropped);
+	fprintf(stderr,
+		"  processes: %zu tracked, %llu seen, %llu evicted, %llu reaped, %llu without maps, %llu preloads dropped\n",
+		st->procs.entries, (unsigned long long)st->procs.added,
+		(unsigned long long)st->procs.evicted, (unsigned long long)st->procs.reaped,
+		(unsigned long long)st->maps_errors, (unsigned long long)st->preloads_dropped);
 	fprintf(stderr,
 		"  symbolizer: %llu hits, %llu misses, %llu evictions, %llu failures, %zu files, %zu KiB\n",
-		(unsigned long long)ss.elf_hits, (unsigned long long)ss.elf_misses,
-		(unsigned long long)ss.elf_evictions, (unsigned long long)ss.elf_failures,
-		ss.elf_cached, ss.bytes_cached / 1024);
+		(unsigned long long)st->sym.elf_hits, (unsigned long long)st->sym.elf_misses,
+		(unsigned long long)st->sym.elf_evictions, (unsigned long long)st->sym.elf_failures,
+		st->sym.elf_cached, st->sym.bytes_cached / 1024);
 	fprintf(stderr, "  frames: %llu distinct, %llu unsymbolized, %llu outside known mappings\n",
-		(unsigned long long)bs->frames, (unsigned long long)bs->unsymbolized,
-		(unsigned long long)bs->no_mapping);
+		(unsigned long long)w->build.frames, (unsigned long long)w->build.unsymbolized,
+		(unsigned long long)w->build.no_mapping);
 }
 
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = {};
-	struct record_ctx c = {};
-	struct sampler_opts so = {};
-	struct sampler_counters sc;
-	struct profile_build_stats bs = {};
-	struct profile_meta meta = {};
-	struct pprof_builder *b = NULL;
-	struct sampler *s = NULL;
+	struct record_ctx ctx = {};
+	struct collector_opts co = {};
+	struct collector_stats st;
+	struct collector *c = NULL;
 	struct sigaction sa = {};
 	char outbuf[512], comment[512];
-	const char *comments[2];
+	const char *comments[1];
 	struct utsname u;
-	int64_t t0_wall, t0, t1, deadline;
 	uint64_t lost;
 	size_t i;
 	int ret = 1, err;
@@ -377,91 +309,52 @@ int cmd_record(int argc, char **argv)
 	if (check_output(o.output))
 		goto out;
 
-	c.agg = aggregate__new(RECORD_AGG_BYTES);
-	c.procs = proctable__new(RECORD_MAX_PROCS);
-	c.sym = symbolizer__new(NULL);
-	if (!c.agg || !c.procs || !c.sym) {
-		log_err("out of memory");
+	uname(&u);
+	co.sampler.freq_hz = o.freq_hz;
+	co.sampler.event = o.event;
+	co.sampler.include_idle = o.include_idle;
+	co.sampler.pids = o.pids;
+	co.sampler.nr_pids = o.nr_pids;
+	co.sampler.track_processes = true;
+	co.agg_bytes = RECORD_AGG_BYTES;
+	co.comments = comments;
+	co.nr_comments = 1;
+	co.on_window = write_profile;
+	co.ctx = &ctx;
+	ctx.output = o.output;
+	c = collector__new(&co);
+	if (!c)
 		goto out;
-	}
-
-	so.freq_hz = o.freq_hz;
-	so.event = o.event;
-	so.include_idle = o.include_idle;
-	so.pids = o.pids;
-	so.nr_pids = o.nr_pids;
-	so.on_sample = on_sample;
-	so.ctx = &c;
-	s = sampler__new(&so);
-	if (!s)
-		goto out;
+	snprintf(comment, sizeof(comment), "smolder record: %u Hz, %u CPUs, kernel %s", o.freq_hz,
+		 collector__nr_cpus(c), u.release);
+	comments[0] = comment;
 
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	t0_wall = now_ns(CLOCK_REALTIME);
-	t0 = now_ns(CLOCK_MONOTONIC);
-	deadline = t0 + o.duration_s * 1000000000LL;
-	log_info("recording %u CPUs at %u Hz for %ld s (Ctrl-C to stop early)", sampler__nr_cpus(s),
-		 o.freq_hz, o.duration_s);
-	while (!record_stop && now_ns(CLOCK_MONOTONIC) < deadline) {
-		err = sampler__poll(s, 100);
-		if (err && err != -EINTR) {
-			log_err("failed to read samples: %s", strerror(-err));
-			goto out;
-		}
-	}
-	sampler__stop(s);
-	t1 = now_ns(CLOCK_MONOTONIC);
-	sampler__counters(s, &sc);
-
-	uname(&u);
-	snprintf(comment, sizeof(comment), "smolder record: %u Hz, %u CPUs, kernel %s", o.freq_hz,
-		 sampler__nr_cpus(s), u.release);
-	comments[0] = comment;
-	meta.freq_hz = o.freq_hz;
-	meta.time_nanos = t0_wall;
-	meta.duration_nanos = t1 - t0;
-	meta.comments = comments;
-	meta.nr_comments = 1;
-	err = profile_build(c.agg, c.procs, c.sym, &meta, &b, &bs);
-	if (err) {
-		log_err("failed to build the profile: %s", strerror(-err));
+	log_info("recording %u CPUs at %u Hz for %ld s (Ctrl-C to stop early)",
+		 collector__nr_cpus(c), o.freq_hz, o.duration_s);
+	err = collector__run(c, &record_stop,
+			     now_ns(CLOCK_MONOTONIC) + o.duration_s * 1000000000LL);
+	if (err || !ctx.written)
 		goto out;
-	}
-	err = pprof_builder__write_file(b, o.output, 0600);
-	if (err) {
-		log_err("failed to write '%s': %s", o.output, strerror(-err));
-		goto out;
-	}
 
-	{
-		struct agg_stats as;
-		struct proctable_stats ps;
-
-		aggregate__stats(c.agg, &as);
-		proctable__stats(c.procs, &ps);
-		lost = sc.v[SMOLDER_CNT_LOST] + as.dropped + sc.bad_records;
-		log_info("wrote %s: %llu samples, %llu processes, %.1f s; %llu samples lost",
-			 o.output, (unsigned long long)as.samples, (unsigned long long)ps.added,
-			 (double)(t1 - t0) / 1e9, (unsigned long long)lost);
-		if (lost)
-			log_warn(
-				"%llu samples lost: %llu ring buffer full, %llu aggregate full, %llu malformed",
-				(unsigned long long)lost,
-				(unsigned long long)sc.v[SMOLDER_CNT_LOST],
-				(unsigned long long)as.dropped, (unsigned long long)sc.bad_records);
-	}
+	collector__stats(c, &st);
+	lost = ctx.w.lost;
+	log_info("wrote %s: %llu samples, %llu processes, %.1f s; %llu samples lost", o.output,
+		 (unsigned long long)ctx.w.samples, (unsigned long long)st.procs.added,
+		 (double)ctx.w.duration_nanos / 1e9, (unsigned long long)lost);
+	if (lost)
+		log_warn(
+			"%llu samples lost: %llu ring buffer full, %llu aggregate full, %llu malformed",
+			(unsigned long long)lost, (unsigned long long)st.bpf.v[SMOLDER_CNT_LOST],
+			(unsigned long long)st.dropped, (unsigned long long)st.bpf.bad_records);
 	if (smolder_verbosity)
-		print_counters(&sc, &c, &bs);
+		print_counters(&st, &ctx.w);
 	ret = 0;
 out:
-	pprof_builder__free(b);
-	sampler__free(s);
-	symbolizer__free(c.sym);
-	proctable__free(c.procs);
-	aggregate__free(c.agg);
+	collector__free(c);
 	free(o.pids);
 	return ret;
 }

@@ -6,8 +6,8 @@
  * filter -> one perf event per online CPU, the program attached to each ->
  * poll the ring buffer -> detach -> drain -> destroy.
  *
- * The BPF side writes without waking user space; user space drains the ring
- * buffer every 100 ms. The buffer is sized from the CPU count and the
+ * The BPF side writes without waking user space, but for the first sample of
+ * a process; user space drains the ring buffer at least every 100 ms. The buffer is sized from the CPU count and the
  * frequency to hold a whole second of full-size records, a tenfold margin: a
  * record that still does not fit is counted in the BPF "lost" counter and
  * reported, never silently dropped.
@@ -40,12 +40,15 @@ struct sampler {
 	struct bpf_link **links;
 	unsigned int nr_cpus; /* slots in event_fds and links */
 	unsigned int nr_attached; /* CPUs sampled */
+	struct bpf_link *exec_link, *exit_link;
 	sampler_fn on_sample;
+	sampler_event_fn on_event;
 	void *ctx;
 	uint64_t bad_records;
 };
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
+							      const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && smolder_verbosity < 2)
 		return 0;
@@ -134,21 +137,42 @@ static int online_cpus(bool *online, unsigned int max, unsigned int *ret_max_cpu
 
 static int handle_record(void *ctx, void *data, size_t size)
 {
+	const struct smolder_record_hdr *hdr = data;
 	struct sampler *s = ctx;
-	const struct smolder_sample *rec = data;
 
-	if (size < offsetof(struct smolder_sample, kstack) || rec->record_bytes > size) {
+	if (size < sizeof(*hdr) || hdr->record_bytes > size) {
 		s->bad_records++;
 		return 0;
 	}
-	s->on_sample(rec, size, s->ctx);
+	switch (hdr->kind) {
+	case SMOLDER_REC_SAMPLE:
+		if (hdr->record_bytes < offsetof(struct smolder_sample, ustack)) {
+			s->bad_records++;
+			break;
+		}
+		s->on_sample(data, hdr->record_bytes, s->ctx);
+		break;
+	case SMOLDER_REC_EXEC:
+	case SMOLDER_REC_EXIT:
+		if (hdr->record_bytes < sizeof(struct smolder_event)) {
+			s->bad_records++;
+			break;
+		}
+		if (s->on_event)
+			s->on_event(data, s->ctx);
+		break;
+	default:
+		s->bad_records++;
+	}
 	return 0;
 }
 
-static size_t ringbuf_size(unsigned int nr_cpus, unsigned int freq)
+static size_t ringbuf_size(unsigned int nr_cpus, unsigned int freq, unsigned int stack_copy)
 {
 	/* A second of full-size records from every CPU, as a power of two in [1, 256] MiB. */
-	uint64_t want = (uint64_t)nr_cpus * freq * sizeof(struct smolder_sample);
+	uint64_t record = offsetof(struct smolder_sample, ustack) +
+			  (stack_copy ? stack_copy : sizeof(((struct smolder_sample *)0)->ustack));
+	uint64_t want = (uint64_t)nr_cpus * freq * record;
 	size_t size = 1 << 20;
 
 	while (size < want && size < (256u << 20))
@@ -220,6 +244,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts)
 		goto err_out;
 	}
 	s->on_sample = opts->on_sample;
+	s->on_event = opts->on_event;
 	s->ctx = opts->ctx;
 
 	err = online_cpus(online, SAMPLER_MAX_CPUS, &max_cpu);
@@ -237,8 +262,15 @@ struct sampler *sampler__new(const struct sampler_opts *opts)
 	}
 	s->skel->rodata->include_idle = opts->include_idle;
 	s->skel->rodata->filter_pids = opts->nr_pids > 0;
-	err = bpf_map__set_max_entries(s->skel->maps.samples,
-				       ringbuf_size(nr_online, opts->freq_hz));
+	s->skel->rodata->stack_copy_bytes = opts->stack_copy_bytes;
+	if (!opts->track_processes) {
+		bpf_program__set_autoload(s->skel->progs.on_exec, false);
+		bpf_program__set_autoload(s->skel->progs.on_exit, false);
+	}
+	err = bpf_map__set_max_entries(s->skel->maps.samples, ringbuf_size(nr_online, opts->freq_hz,
+									   opts->stack_copy_bytes));
+	if (!err)
+		err = bpf_map__set_max_entries(s->skel->maps.scratch, max_cpu);
 	if (!err)
 		err = profile_bpf__load(s->skel);
 	if (err) {
@@ -288,6 +320,16 @@ struct sampler *sampler__new(const struct sampler_opts *opts)
 		s->nr_attached++;
 	}
 
+	if (opts->track_processes) {
+		s->exec_link = bpf_program__attach(s->skel->progs.on_exec);
+		s->exit_link = bpf_program__attach(s->skel->progs.on_exit);
+		if (!s->exec_link || !s->exit_link) {
+			log_err("failed to attach the exec/exit tracepoints (tp_btf): %s; the kernel needs BTF for tracepoints (5.5+)",
+				strerror(errno));
+			goto err_out;
+		}
+	}
+
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.samples), handle_record, s, NULL);
 	if (!s->rb) {
 		log_err("failed to create the ring buffer reader: %s", strerror(errno));
@@ -315,6 +357,10 @@ static void detach(struct sampler *s)
 			close(s->event_fds[cpu]);
 		s->event_fds[cpu] = -1;
 	}
+	bpf_link__destroy(s->exec_link);
+	bpf_link__destroy(s->exit_link);
+	s->exec_link = NULL;
+	s->exit_link = NULL;
 }
 
 void sampler__free(struct sampler *s)

@@ -22,8 +22,10 @@ enum sampler_event {
 	SAMPLER_EVENT_CYCLES, /* hardware cycles: needs a PMU */
 };
 
-/* Called for each record; size is what the ring buffer delivered. */
+/* Called for each sample; size is what the ring buffer delivered (>= hdr.record_bytes). */
 typedef void (*sampler_fn)(const struct smolder_sample *s, size_t size, void *ctx);
+/* Called for each exec or exit event. */
+typedef void (*sampler_event_fn)(const struct smolder_event *e, void *ctx);
 
 struct sampler_opts {
 	unsigned int freq_hz;
@@ -31,7 +33,10 @@ struct sampler_opts {
 	bool include_idle;
 	const pid_t *pids; /* thread group ids to sample; none means all */
 	size_t nr_pids;
+	unsigned int stack_copy_bytes; /* 0: frame-pointer user stacks in BPF */
+	bool track_processes; /* attach the exec and exit tracepoints */
 	sampler_fn on_sample;
+	sampler_event_fn on_event; /* may be NULL */
 	void *ctx;
 };
 
@@ -49,7 +54,11 @@ struct sampler *sampler__new(const struct sampler_opts *opts);
 /* Detaches and frees; accepts NULL. */
 void sampler__free(struct sampler *s);
 
-/* Sleeps timeout_ms, then delivers every record waiting. 0, or a negative errno (-EINTR: a signal cut the sleep short). */
+/*
+ * Waits up to timeout_ms (less when the first sample of a new process
+ * arrives), then delivers every record waiting. 0, or a negative errno
+ * (-EINTR: a signal cut the wait short).
+ */
 int sampler__poll(struct sampler *s, int timeout_ms);
 /* Stops sampling (detaches the perf events) and delivers what is left in the ring buffer. */
 int sampler__stop(struct sampler *s);

@@ -504,8 +504,12 @@ static int stacks__location_frames(struct stacks *s, struct profile_ctx *c, size
 	if (m && *map_file) {
 		const char *base = strrchr(map_file, '/');
 
-		snprintf(buf, sizeof(buf), "0x%" PRIx64 " [%.500s]", loc->address,
-			 base && base[1] ? base + 1 : map_file);
+		base = base && base[1] ? base + 1 : map_file;
+		/* "[kernel.kallsyms]", "[vdso]" already carry their brackets. */
+		if (base[0] == '[' && base[strlen(base) - 1] == ']')
+			snprintf(buf, sizeof(buf), "0x%" PRIx64 " %.500s", loc->address, base);
+		else
+			snprintf(buf, sizeof(buf), "0x%" PRIx64 " [%.500s]", loc->address, base);
 	} else {
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, loc->address);
 	}

@@ -1781,6 +1781,12 @@ static void merge_time(struct pprof_builder *b, const pprof_profile_t *p)
 
 int pprof_builder__merge(struct pprof_builder *b, const pprof_profile_t *p)
 {
+	return pprof_builder__merge_filtered(b, p, NULL, NULL);
+}
+
+int pprof_builder__merge_filtered(struct pprof_builder *b, const pprof_profile_t *p,
+				  pprof_sample_filter_fn keep, void *ctx)
+{
 	struct merge_ctx mc = {.b = b, .p = p};
 	uint64_t *scratch = NULL;
 	size_t scratch_cap = 0, i;
@@ -1806,6 +1812,9 @@ int pprof_builder__merge(struct pprof_builder *b, const pprof_profile_t *p)
 	if (err)
 		goto out;
 	for (i = 0; i < p->n_sample; i++) {
+		/* Skipped samples are never interned: their frames cost nothing. */
+		if (keep && !keep(p, p->sample[i], ctx))
+			continue;
 		err = merge_sample(&mc, p->sample[i], &scratch, &scratch_cap);
 		if (err)
 			goto out;

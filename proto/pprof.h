@@ -152,6 +152,20 @@ void pprof__profile_free(pprof_profile_t *p);
  */
 int pprof_builder__merge(struct pprof_builder *b, const pprof_profile_t *p);
 
+/* Decides whether merging keeps sample s of p; ctx is the caller's. */
+typedef bool (*pprof_sample_filter_fn)(const pprof_profile_t *p,
+				       const Perftools__Profiles__Sample *s, void *ctx);
+
+/*
+ * pprof_builder__merge() that only adds the samples for which keep() returns
+ * true (all of them when keep is NULL). The header (sample types, period,
+ * comments) and the time span are merged as by pprof_builder__merge() even
+ * when no sample is kept, so a window that matched in time but not in labels
+ * still widens the span. Only what kept samples reach is interned.
+ */
+int pprof_builder__merge_filtered(struct pprof_builder *b, const pprof_profile_t *p,
+				  pprof_sample_filter_fn keep, void *ctx);
+
 /* String at index i of p's table ("" when out of range). */
 const char *pprof__str(const pprof_profile_t *p, int64_t i);
 

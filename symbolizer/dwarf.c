@@ -225,6 +225,8 @@ static int build_index(struct sym_dwarf *d)
 	for (i = 0; i < d->nr_units; i++) {
 		if (!dwarf_offdie(d->dw, d->units[i].die_offset, &cu))
 			continue;
+		if (dwarf_hasattr(&cu, DW_AT_stmt_list))
+			d->has_lines = true;
 		r = 0;
 		for (n = 0; n < SYM_DWARF_MAX_UNIT_RANGES; n++) {
 			r = dwarf_ranges(&cu, r, &base, &lo, &hi);
@@ -241,6 +243,8 @@ static int build_index(struct sym_dwarf *d)
 			return err;
 	}
 	qsort(d->ranges, d->nr_ranges, sizeof(*d->ranges), cmp_aranges);
+	/* Units with code are walked for inlined instances on first use. */
+	d->has_inlines = d->nr_ranges > 0;
 	d->bytes += cap_units * sizeof(*d->units) + cap_ranges * sizeof(*d->ranges);
 	return 0;
 }
@@ -528,7 +532,6 @@ static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int
 			node->call_file = u->files[file_idx];
 		node->call_line = attr_udata(die, DW_AT_call_line);
 		node->call_column = attr_udata(die, DW_AT_call_column);
-		w->d->has_inlines = true;
 	}
 	*ret_node = (int32_t)u->nr_nodes++;
 	return 0;
@@ -612,10 +615,10 @@ static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 		err = -ENODATA;
 		goto out;
 	}
-	if (!dwarf_getsrclines(&cu, &u->lines, &u->nr_lines) && u->nr_lines)
-		d->has_lines = true;
-	else
-		u->lines = NULL, u->nr_lines = 0;
+	if (dwarf_getsrclines(&cu, &u->lines, &u->nr_lines)) {
+		u->lines = NULL;
+		u->nr_lines = 0;
+	}
 	err = load_files(u, &cu);
 	if (err)
 		goto out;
@@ -749,9 +752,15 @@ static const char *line_file(const struct dw_unit *u, Dwarf_Line *l)
 	return dwarf_linesrc(l, NULL, NULL);
 }
 
+/*
+ * The source name for display, the linkage name as system_name; the
+ * symbolizer replaces the display name by the demangled linkage name when
+ * there is one (C++, Rust), and keeps the source name otherwise (C's
+ * __GI_ aliases and the like).
+ */
 static void set_names(struct sym_frame *f, const struct dw_node *n)
 {
-	f->name = n->linkage_name ? n->linkage_name : n->name;
+	f->name = n->name ? n->name : n->linkage_name;
 	f->system_name = n->linkage_name;
 }
 

@@ -8,10 +8,17 @@
  * - PT_LOAD headers (file offset, file size, vaddr), sorted by offset, to
  *   turn a file offset into an ELF virtual address;
  * - .symtab and .dynsym function symbols (STT_FUNC, STT_GNU_IFUNC, defined),
- *   sorted by address. Aliases at one address keep one name: global before
- *   weak before local, sized before size 0, then the first seen. A sized
+ *   sorted by address. Aliases at one address keep one name: sized before
+ *   size 0, the larger size, then the last in table order (.symtab, then
+ *   .dynsym), which is the name llvm-symbolizer shows too (glibc lists its
+ *   public names after the internal ones: res_query over __res_query). A sized
  *   symbol ends at addr + size; a size-0 one at the next symbol's start
  *   (bounded by its section). Names are copied into one string arena.
+ * - section facts the debug-info search needs: whether .debug_info is here,
+ *   .gnu_debuglink (name and CRC), whether .symtab was present;
+ * - MiniDebugInfo: when there is no .symtab but a .gnu_debugdata section
+ *   (an xz-compressed ELF holding a .symtab), its function symbols too
+ *   (inflated at most SYM_DEBUGDATA_MAX_BYTES).
  * Lookup is a binary search; when the symbol found ends before the address,
  * a few earlier ones are tried for a symbol enclosing it (nested symbols).
  *
@@ -21,15 +28,13 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "symbolizer_internal.h"
 
-#define RANK_GLOBAL	0
-#define RANK_WEAK	1
-#define RANK_LOCAL	2
 #define NESTED_LOOKBACK 8 /* earlier symbols tried for an enclosing one */
 
 #ifndef NT_GNU_BUILD_ID
@@ -40,7 +45,7 @@ struct raw_sym {
 	uint64_t addr;
 	uint64_t end; /* addr + size, or the section end for size 0 */
 	uint32_t name_off;
-	uint8_t rank;
+	uint64_t order; /* table (.dynsym after .symtab), then index in it */
 	bool sized;
 };
 
@@ -59,12 +64,12 @@ static int cmp_raw(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
 	if (x->sized != y->sized)
 		return x->sized ? -1 : 1;
-	if (x->name_off != y->name_off)
-		return x->name_off < y->name_off ? -1 : 1;
+	if (x->sized && x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	if (x->order != y->order)
+		return x->order > y->order ? -1 : 1;
 	return 0;
 }
 
@@ -168,7 +173,7 @@ static int read_symbols(struct parse_state *st, Elf_Scn *scn, const GElf_Shdr *s
 	const char *name;
 	Elf_Data *data;
 	GElf_Sym sym;
-	int type, bind;
+	int type;
 
 	data = elf_getdata(scn, NULL);
 	entsize = gelf_fsize(st->elf, ELF_T_SYM, 1, EV_CURRENT);
@@ -179,7 +184,6 @@ static int read_symbols(struct parse_state *st, Elf_Scn *scn, const GElf_Shdr *s
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
 		type = GELF_ST_TYPE(sym.st_info);
-		bind = GELF_ST_BIND(sym.st_info);
 		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
 		    !sym.st_value || sym.st_value == UINT64_MAX)
 			continue;
@@ -208,34 +212,154 @@ static int read_symbols(struct parse_state *st, Elf_Scn *scn, const GElf_Shdr *s
 			sym.st_size ? sym.st_value + sym.st_size : section_end(st->elf, &sym);
 		if (st->raw[st->nr_raw].end <= sym.st_value)
 			st->raw[st->nr_raw].end = UINT64_MAX;
-		st->raw[st->nr_raw].rank = bind == STB_GLOBAL ? RANK_GLOBAL :
-					   bind == STB_WEAK   ? RANK_WEAK :
-								RANK_LOCAL;
+		st->raw[st->nr_raw].order = ((uint64_t)(shdr->sh_type == SHT_DYNSYM) << 32) | i;
 		st->nr_raw++;
 	}
 	return 0;
 }
 
-static int read_sections(struct parse_state *st)
+static void read_debuglink(struct sym_elf_file *f, Elf_Scn *scn)
 {
+	Elf_Data *data = elf_getdata(scn, NULL);
+	const char *p;
+	size_t len, crc_off;
+	uint32_t crc;
+
+	if (!data || !data->d_buf || !data->d_size || f->debuglink)
+		return;
+	p = data->d_buf;
+	len = strnlen(p, data->d_size);
+	if (!len || len == data->d_size || len > SYM_ELF_MAX_NAME)
+		return;
+	crc_off = (len + 4) & ~(size_t)3;
+	if (crc_off + 4 > data->d_size)
+		return;
+	memcpy(&crc, p + crc_off, 4);
+	/* The CRC is stored in the file's byte order; only native files are read. */
+	f->debuglink = strndup(p, len);
+	f->debuglink_crc = crc;
+}
+
+/* Inflates an xz buffer of at most SYM_DEBUGDATA_MAX_BYTES. Caller frees *ret. */
+static int xz_inflate(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *ret_len)
+{
+	lzma_stream zs = LZMA_STREAM_INIT;
+	size_t cap = in_len * 4 + 4096, len = 0;
+	uint8_t *out = NULL, *grown;
+	lzma_ret lr;
+	int err = 0;
+
+	if (lzma_stream_decoder(&zs, SYM_DEBUGDATA_MAX_BYTES, 0) != LZMA_OK)
+		return -ENOMEM;
+	zs.next_in = in;
+	zs.avail_in = in_len;
+	for (;;) {
+		if (len == cap || !out) {
+			if (out)
+				cap *= 2;
+			if (cap > SYM_DEBUGDATA_MAX_BYTES)
+				cap = SYM_DEBUGDATA_MAX_BYTES;
+			if (out && len == cap) {
+				err = -EFBIG;
+				goto out;
+			}
+			grown = realloc(out, cap);
+			if (!grown) {
+				err = -ENOMEM;
+				goto out;
+			}
+			out = grown;
+		}
+		zs.next_out = out + len;
+		zs.avail_out = cap - len;
+		lr = lzma_code(&zs, LZMA_FINISH);
+		len = cap - zs.avail_out;
+		if (lr == LZMA_STREAM_END)
+			break;
+		if (lr != LZMA_OK) {
+			err = lr == LZMA_MEM_ERROR ? -ENOMEM : -EBADMSG;
+			goto out;
+		}
+		if (!zs.avail_in && zs.avail_out) {
+			err = -EBADMSG;
+			goto out;
+		}
+	}
+	*ret = out;
+	*ret_len = len;
+	out = NULL;
+out:
+	lzma_end(&zs);
+	free(out);
+	return err;
+}
+
+static int read_minidebuginfo(struct parse_state *st, Elf_Scn *debugdata)
+{
+	Elf_Data *data = elf_getdata(debugdata, NULL);
+	Elf *outer = st->elf, *inner = NULL;
+	uint8_t *image = NULL;
+	size_t image_len = 0;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
-	size_t nr_sections = 0;
+	int err = 0;
+
+	if (!data || !data->d_buf || !data->d_size)
+		return 0;
+	if (xz_inflate(data->d_buf, data->d_size, &image, &image_len))
+		goto out; /* a broken MiniDebugInfo leaves the file as it is */
+	inner = elf_memory((char *)image, image_len);
+	if (!inner || elf_kind(inner) != ELF_K_ELF)
+		goto out;
+	st->elf = inner;
+	while ((scn = elf_nextscn(inner, scn))) {
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB) {
+			err = read_symbols(st, scn, &shdr);
+			if (err)
+				goto out;
+			st->file->has_minidebuginfo = true;
+		}
+	}
+out:
+	st->elf = outer;
+	elf_end(inner);
+	free(image);
+	return err;
+}
+
+static int read_sections(struct parse_state *st)
+{
+	Elf_Scn *scn = NULL, *debugdata = NULL;
+	size_t nr_sections = 0, shstrndx;
+	const char *name;
+	GElf_Shdr shdr;
 	int err;
 
-	if (elf_getshdrnum(st->elf, &nr_sections))
+	if (elf_getshdrnum(st->elf, &nr_sections) || elf_getshdrstrndx(st->elf, &shstrndx))
 		return 0;
 	while ((scn = elf_nextscn(st->elf, scn))) {
 		if (!gelf_getshdr(scn, &shdr))
 			continue;
+		name = elf_strptr(st->elf, shstrndx, shdr.sh_name);
 		if (shdr.sh_type == SHT_NOTE && !st->file->build_id_len) {
 			scan_notes(st->file, elf_getdata(scn, NULL));
 		} else if (shdr.sh_type == SHT_SYMTAB || shdr.sh_type == SHT_DYNSYM) {
+			if (shdr.sh_type == SHT_SYMTAB)
+				st->file->has_symtab = true;
 			err = read_symbols(st, scn, &shdr);
 			if (err)
 				return err;
+		} else if (name && shdr.sh_type != SHT_NOBITS &&
+			   (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info"))) {
+			st->file->has_debug_info = true;
+		} else if (name && !strcmp(name, ".gnu_debuglink")) {
+			read_debuglink(st->file, scn);
+		} else if (name && !strcmp(name, ".gnu_debugdata")) {
+			debugdata = scn;
 		}
 	}
+	if (debugdata && !st->file->has_symtab)
+		return read_minidebuginfo(st, debugdata);
 	return 0;
 }
 
@@ -311,7 +435,8 @@ static int parse_elf(Elf *elf, struct sym_elf_file **ret)
 	st.file->strs_len = st.names.len;
 	st.names.buf = NULL;
 	st.file->bytes = sizeof(*st.file) + st.file->nr_syms * sizeof(*st.file->syms) +
-			 st.file->strs_len + st.file->nr_loads * sizeof(*st.file->loads);
+			 st.file->strs_len + st.file->nr_loads * sizeof(*st.file->loads) +
+			 (st.file->debuglink ? strlen(st.file->debuglink) + 1 : 0);
 	*ret = st.file;
 	st.file = NULL;
 out:
@@ -416,10 +541,30 @@ const struct sym_elf_sym *sym_elf__find(const struct sym_elf_file *f, uint64_t v
 	return NULL;
 }
 
+const struct sym_elf_sym *sym_elf__find_any(const struct sym_elf_file *f, uint64_t vaddr,
+					    const char **ret_name)
+{
+	const struct sym_elf_sym *sym = sym_elf__find(f, vaddr);
+
+	if (sym) {
+		*ret_name = f->strs + sym->name_off;
+		return sym;
+	}
+	if (f->debug_syms) {
+		sym = sym_elf__find(f->debug_syms, vaddr);
+		if (sym)
+			*ret_name = f->debug_syms->strs + sym->name_off;
+	}
+	return sym;
+}
+
 void sym_elf__free(struct sym_elf_file *f)
 {
 	if (!f)
 		return;
+	sym_dwarf__free(f->dwarf);
+	sym_elf__free(f->debug_syms);
+	free(f->debuglink);
 	free(f->syms);
 	free(f->strs);
 	free(f->loads);

@@ -23,10 +23,20 @@
  * reached through map_files. The vDSO is parsed once, from this process's
  * own image (the same in every process on this kernel).
  *
+ * Debug info: the first time a file is parsed, its DWARF is looked for in
+ * the file itself, then as a separate debug file (debuginfo.c: build-id,
+ * .gnu_debuglink; inside the process's root first), then through
+ * debuginfod when DEBUGINFOD_URLS is set (time-limited per query and in
+ * total). The DWARF handle lives with the parsed file; its memory grows as
+ * units are loaded, is re-counted after every lookup and pushes colder
+ * files out of the cache. Names are demangled at lookup time into buffers
+ * that live until the next call (so nothing is cached twice).
+ *
  * kallsyms is loaded on the first kernel lookup; a failure is reported once.
  * Not thread-safe: one symbolizer per thread, or the caller's lock.
  */
 #define _GNU_SOURCE /* O_PATH */
+#include <elfutils/debuginfod.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -38,6 +48,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "symbolizer_internal.h"
@@ -45,6 +56,9 @@
 #define DEFAULT_MAX_FILES    256
 #define DEFAULT_MAX_BYTES    (64u << 20)
 #define DEFAULT_MAX_MAPPINGS 16384
+#define DEFAULT_DEBUG_ROOT   "/usr/lib/debug"
+#define DEFAULT_DEBUGINFOD_MS 5000
+#define DEBUGINFOD_BUDGET    10 /* total debuginfod time, in per-query time limits */
 #define MAX_BUCKETS	     (1u << 20)
 #define OPEN_FLAGS	     (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 #define DELETED_SUFFIX	     " (deleted)"
@@ -73,6 +87,7 @@ struct file_entry {
 	struct file_key key;
 	struct file_key stat_key;
 	struct sym_elf_file *elf;
+	size_t bytes; /* as counted in stats.bytes_cached */
 };
 
 struct binding {
@@ -108,6 +123,16 @@ struct symbolizer {
 
 	struct sym_elf_file *vdso;
 	int vdso_err;
+
+	char *debug_root;
+	bool no_dwarf;
+	bool no_inlines;
+	bool no_debuginfod;
+	debuginfod_client *debuginfod;
+	uint64_t debuginfod_timeout_ms;
+	uint64_t debuginfod_spent_ms;
+	uint64_t debuginfod_deadline_ms;
+	char *demangled[SYMBOLIZER_MAX_FRAMES]; /* names handed out by the last lookup */
 
 	struct sym_perfmaps *perfmaps; /* JIT perf maps, perfmap.c */
 
@@ -242,14 +267,26 @@ static void file_evict(struct symbolizer *s, struct file_entry *e)
 	}
 	lru_unlink(&e->lru);
 	s->stats.elf_cached--;
-	s->stats.bytes_cached -= e->elf->bytes;
+	s->stats.bytes_cached -= e->bytes;
 	sym_elf__free(e->elf);
 	free(e);
 }
 
-static void file_insert(struct symbolizer *s, struct file_entry *e)
+/* Evicts from the cold end until the caps hold, never e (the entry in use). */
+static void file_shrink(struct symbolizer *s, struct file_entry *e)
 {
 	struct file_entry *cold;
+
+	while ((s->stats.elf_cached > s->max_files || s->stats.bytes_cached > s->max_bytes) &&
+	       s->files_lru.prev != &e->lru) {
+		cold = container_of(s->files_lru.prev, struct file_entry, lru);
+		file_evict(s, cold);
+		s->stats.elf_evictions++;
+	}
+}
+
+static void file_insert(struct symbolizer *s, struct file_entry *e)
+{
 	size_t b;
 
 	b = key_bucket(s, &e->key);
@@ -260,20 +297,149 @@ static void file_insert(struct symbolizer *s, struct file_entry *e)
 	s->files_by_stat[b] = e;
 	lru_push_front(&s->files_lru, &e->lru);
 	s->stats.elf_cached++;
-	s->stats.bytes_cached += e->elf->bytes;
-	while ((s->stats.elf_cached > s->max_files || s->stats.bytes_cached > s->max_bytes) &&
-	       s->files_lru.prev != &e->lru) {
-		cold = container_of(s->files_lru.prev, struct file_entry, lru);
-		file_evict(s, cold);
-		s->stats.elf_evictions++;
+	e->bytes = e->elf->bytes;
+	s->stats.bytes_cached += e->bytes;
+	file_shrink(s, e);
+}
+
+static size_t file_bytes(const struct sym_elf_file *f)
+{
+	return f->bytes + sym_dwarf__bytes(f->dwarf) + (f->debug_syms ? f->debug_syms->bytes : 0);
+}
+
+/* Re-counts e (its DWARF grows as units load) and evicts colder files to fit. */
+static void file_account(struct symbolizer *s, struct file_entry *e)
+{
+	size_t now = file_bytes(e->elf);
+
+	if (now == e->bytes)
+		return;
+	s->stats.bytes_cached = s->stats.bytes_cached - e->bytes + now;
+	e->bytes = now;
+	file_shrink(s, e);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Called by libdebuginfod while it waits: non-zero cancels the query. */
+static int debuginfod_progress(debuginfod_client *c, long done, long total)
+{
+	struct symbolizer *s = debuginfod_get_user_data(c);
+
+	return now_ms() >= s->debuginfod_deadline_ms ? 1 : 0;
+}
+
+/* An fd of f's debug file from debuginfod, or a negative errno. */
+static int debuginfod_fetch(struct symbolizer *s, const struct sym_elf_file *f)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	uint64_t start;
+	int fd;
+
+	if (s->no_debuginfod || !f->build_id_len || !urls || !urls[0])
+		return -ENOENT;
+	if (s->debuginfod_spent_ms >= DEBUGINFOD_BUDGET * s->debuginfod_timeout_ms)
+		return -ETIME;
+	if (!s->debuginfod) {
+		s->debuginfod = debuginfod_begin();
+		if (!s->debuginfod)
+			return -ENOMEM;
+		debuginfod_set_user_data(s->debuginfod, s);
+		debuginfod_set_progressfn(s->debuginfod, debuginfod_progress);
 	}
+	start = now_ms();
+	s->debuginfod_deadline_ms = start + s->debuginfod_timeout_ms;
+	fd = debuginfod_find_debuginfo(s->debuginfod, f->build_id, (int)f->build_id_len, NULL);
+	s->debuginfod_spent_ms += now_ms() - start;
+	if (fd < 0 && now_ms() >= s->debuginfod_deadline_ms) {
+		s->stats.debuginfod_timeouts++;
+		sym_log(s, SYM_LOG_INFO, "debuginfod: no answer for build-id %s within %" PRIu64 " ms",
+			f->build_id_hex, s->debuginfod_timeout_ms);
+	}
+	return fd;
+}
+
+/*
+ * Looks for f's DWARF once: in the file itself (fd), a separate debug file
+ * under pid's root or the host's, then debuginfod. Failure only means no
+ * file:line for f.
+ */
+static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, pid_t pid,
+			 const char *binary_path)
+{
+	struct sym_debug_query q = {
+		.debug_root = s->debug_root,
+		.root_fd = -1,
+		.binary_path = binary_path,
+		.host_build_id = true,
+	};
+	enum sym_debug_source source = SYM_DEBUG_NONE;
+	unsigned int mismatches = 0;
+	int dfd = -1, err;
+	char path[64];
+
+	if (f->debug_tried)
+		return;
+	f->debug_tried = true;
+	if (s->no_dwarf)
+		return;
+	if (f->has_debug_info && fd >= 0) {
+		err = sym_dwarf__open_fd(fd, &f->dwarf);
+		if (!err) {
+			f->debug_source = SYM_DEBUG_SELF;
+			s->stats.debug_self++;
+			return;
+		}
+		s->stats.dwarf_failures++;
+	}
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+		q.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	err = sym_debuginfo__find(&q, f, &dfd, &source, &mismatches);
+	s->stats.debuglink_crc_mismatches += mismatches;
+	if (err) {
+		dfd = debuginfod_fetch(s, f);
+		source = SYM_DEBUG_DEBUGINFOD;
+	}
+	if (dfd < 0) {
+		s->stats.debug_none++;
+		goto out;
+	}
+	if (!f->has_symtab && sym_elf__parse_fd(dfd, &f->debug_syms))
+		f->debug_syms = NULL;
+	err = sym_dwarf__open_fd(dfd, &f->dwarf);
+	if (err) {
+		s->stats.dwarf_failures++;
+		sym_log(s, SYM_LOG_DEBUG, "debug file of '%s' has no usable DWARF: %s",
+			binary_path ? binary_path : f->build_id_hex, strerror(-err));
+	}
+	f->debug_source = source;
+	if (source == SYM_DEBUG_BUILD_ID)
+		s->stats.debug_build_id++;
+	else if (source == SYM_DEBUG_DEBUGLINK)
+		s->stats.debug_debuglink++;
+	else
+		s->stats.debug_debuginfod++;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	if (q.root_fd >= 0)
+		close(q.root_fd);
 }
 
 /*
  * The cache entry for an open file: found by its (dev, inode, size, mtime),
  * else parsed and found or inserted by build-id. Borrowed until the next call.
  */
-static int file_load_fd(struct symbolizer *s, int fd, const char *what, struct file_entry **ret)
+static int file_load_fd(struct symbolizer *s, int fd, pid_t pid, const char *what,
+			struct file_entry **ret)
 {
 	struct sym_elf_file *elf = NULL;
 	struct file_entry *e = NULL;
@@ -326,6 +492,8 @@ static int file_load_fd(struct symbolizer *s, int fd, const char *what, struct f
 	e->elf = elf;
 	elf = NULL;
 	file_insert(s, e);
+	debug_attach(s, e->elf, fd, pid, what);
+	file_account(s, e);
 	*ret = e;
 	e = NULL;
 out:
@@ -363,7 +531,9 @@ int sym_proc__open_in_root(pid_t pid, const char *path, int *ret_fd)
 	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
-	fd = (int)syscall(SYS_openat2, root_fd, path[0] == '/' ? path + 1 : path, &how, sizeof(how));
+	if (path[0] == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 	if (fd < 0)
 		fd = -errno;
 	close(root_fd);
@@ -535,13 +705,14 @@ static bool is_vdso(const struct sym_map_entry *m)
 
 /* The parsed file behind mapping m of pid; NULL (and 0) for anonymous memory. */
 static int file_for_mapping(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m,
-			    struct sym_elf_file **ret)
+			    struct sym_elf_file **ret, struct file_entry **ret_entry)
 {
 	struct file_entry *e = NULL;
 	struct binding *b;
 	int fd = -1, err = 0;
 
 	*ret = NULL;
+	*ret_entry = NULL;
 	if (!m->path || !m->path[0])
 		return 0;
 	if (is_vdso(m))
@@ -559,6 +730,7 @@ static int file_for_mapping(struct symbolizer *s, pid_t pid, const struct sym_ma
 			s->stats.elf_hits++;
 			lru_touch(&s->files_lru, &e->lru);
 			*ret = e->elf;
+			*ret_entry = e;
 			return 0;
 		}
 	}
@@ -568,10 +740,11 @@ static int file_for_mapping(struct symbolizer *s, pid_t pid, const struct sym_ma
 			strerror(-err));
 		goto out;
 	}
-	err = file_load_fd(s, fd, m->path, &e);
+	err = file_load_fd(s, fd, pid, m->path, &e);
 	if (err)
 		goto out;
 	*ret = e->elf;
+	*ret_entry = e;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -581,21 +754,76 @@ out:
 	return err;
 }
 
-static void fill_user(const struct sym_elf_file *f, uint64_t vaddr, bool have_vaddr,
-		      struct sym_result *res)
+static void demangled_free(struct symbolizer *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < SYMBOLIZER_MAX_FRAMES; i++) {
+		free(s->demangled[i]);
+		s->demangled[i] = NULL;
+	}
+}
+
+/* Display names for the frames; the mangled form moves to system_name. */
+static void demangle_frames(struct symbolizer *s, struct sym_result *res)
+{
+	struct sym_frame *f;
+	unsigned int i;
+
+	for (i = 0; i < res->nr_frames; i++) {
+		f = &res->frames[i];
+		if (f->system_name && f->name && !strcmp(f->system_name, f->name))
+			f->system_name = NULL;
+		s->demangled[i] = sym_demangle(f->system_name ? f->system_name : f->name);
+		if (!s->demangled[i])
+			continue;
+		if (!f->system_name)
+			f->system_name = f->name;
+		f->name = s->demangled[i];
+	}
+}
+
+static void fill_user(struct symbolizer *s, struct file_entry *e, const struct sym_elf_file *f,
+		      uint64_t vaddr, bool have_vaddr, struct sym_result *res)
 {
 	const struct sym_elf_sym *sym;
+	const char *sym_name = NULL;
+	unsigned int nr = 0;
 
 	res->build_id = f->build_id_len ? f->build_id_hex : NULL;
-	res->has_functions = f->has_functions;
+	res->has_functions = f->has_functions || (f->debug_syms && f->debug_syms->has_functions);
 	if (!have_vaddr)
 		return;
 	res->elf_addr = vaddr;
-	sym = sym_elf__find(f, vaddr);
-	if (sym) {
-		res->frames[0].name = f->strs + sym->name_off;
-		res->nr_frames = 1;
+	if (f->dwarf) {
+		if (sym_dwarf__lookup(f->dwarf, vaddr, !s->no_inlines, res->frames,
+				      SYMBOLIZER_MAX_FRAMES, &nr))
+			s->stats.dwarf_failures++;
+		res->has_filenames = sym_dwarf__has_lines(f->dwarf);
+		res->has_line_numbers = res->has_filenames;
+		res->has_inline_frames = !s->no_inlines && sym_dwarf__has_inlines(f->dwarf);
+		if (e)
+			file_account(s, e);
 	}
+	/*
+	 * The physical function is named by the file's own symbol table when a
+	 * symbol covers vaddr (the linker's name: public aliases over __GI_ ones),
+	 * as llvm-symbolizer does; else by DWARF; else by the debug file's table.
+	 */
+	sym = sym_elf__find(f, vaddr);
+	if (sym)
+		sym_name = f->strs + sym->name_off;
+	else if (!nr || !res->frames[nr - 1].name)
+		sym = sym_elf__find_any(f, vaddr, &sym_name);
+	if (sym) {
+		if (!nr)
+			memset(&res->frames[0], 0, sizeof(res->frames[0]));
+		nr = nr ? nr : 1;
+		res->frames[nr - 1].name = sym_name;
+		res->frames[nr - 1].system_name = NULL;
+	}
+	res->nr_frames = nr;
+	demangle_frames(s, res);
 }
 
 struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
@@ -616,6 +844,12 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->max_mappings = opts->max_mappings ? opts->max_mappings : DEFAULT_MAX_MAPPINGS;
 	s->log = opts->log;
 	s->log_ctx = opts->log_ctx;
+	s->no_dwarf = opts->no_dwarf;
+	s->no_inlines = opts->no_inlines;
+	s->no_debuginfod = opts->no_debuginfod;
+	s->debuginfod_timeout_ms =
+		opts->debuginfod_timeout_ms ? opts->debuginfod_timeout_ms : DEFAULT_DEBUGINFOD_MS;
+	s->debug_root = strdup(opts->debug_root ? opts->debug_root : DEFAULT_DEBUG_ROOT);
 	s->kallsyms_path = strdup(opts->kallsyms ? opts->kallsyms : "/proc/kallsyms");
 	s->file_buckets = bucket_count(s->max_files);
 	s->files_by_key = calloc(s->file_buckets, sizeof(*s->files_by_key));
@@ -624,8 +858,8 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->bindings = calloc(s->binding_buckets, sizeof(*s->bindings));
 	s->perfmaps = sym_perfmaps__new(&(struct sym_perfmaps_opts){
 		.max_procs = opts->max_perfmaps, .max_bytes = opts->max_perfmap_bytes});
-	if (!s->kallsyms_path || !s->files_by_key || !s->files_by_stat || !s->bindings ||
-	    !s->perfmaps) {
+	if (!s->kallsyms_path || !s->debug_root || !s->files_by_key || !s->files_by_stat ||
+	    !s->bindings || !s->perfmaps) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -655,6 +889,10 @@ void symbolizer__free(struct symbolizer *s)
 	sym_elf__free(s->vdso);
 	sym_perfmaps__free(s->perfmaps);
 	free(s->kallsyms_path);
+	free(s->debug_root);
+	demangled_free(s);
+	if (s->debuginfod)
+		debuginfod_end(s->debuginfod);
 	free(s);
 }
 
@@ -705,10 +943,11 @@ out:
 int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m)
 {
 	struct sym_elf_file *f;
+	struct file_entry *e;
 
 	if (sym_perfmaps__eligible(m))
 		sym_perfmaps__preload(s->perfmaps, pid);
-	return file_for_mapping(s, pid, m, &f);
+	return file_for_mapping(s, pid, m, &f, &e);
 }
 
 int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
@@ -716,24 +955,26 @@ int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry
 {
 	struct sym_result res = {0};
 	struct sym_elf_file *f = NULL;
+	struct file_entry *e = NULL;
 	uint64_t vaddr = 0;
 	bool have_vaddr;
 	int err = 0;
 
 	s->stats.lookups++;
+	demangled_free(s);
 	if (addr < m->start || addr >= m->end) {
 		err = -EINVAL;
 		goto out;
 	}
 	/* A file that cannot be read leaves the address unnamed, not the sample lost. */
-	if (file_for_mapping(s, pid, m, &f) || !f) {
+	if (file_for_mapping(s, pid, m, &f, &e) || !f) {
 		/* No ELF image: JIT code, named by the process's perf map if it has one. */
 		if (sym_perfmaps__eligible(m))
 			sym_perfmaps__lookup(s->perfmaps, pid, addr, &res);
 		goto out_done;
 	}
 	have_vaddr = !sym_elf__offset_to_vaddr(f, addr - m->start + m->offset, &vaddr);
-	fill_user(f, vaddr, have_vaddr, &res);
+	fill_user(s, e, f, vaddr, have_vaddr, &res);
 out_done:
 	*ret = res;
 out:
@@ -750,19 +991,20 @@ int symbolizer__elf(struct symbolizer *s, const char *path, uint64_t elf_addr,
 	int fd, err = 0;
 
 	s->stats.lookups++;
+	demangled_free(s);
 	fd = open(path, OPEN_FLAGS);
 	if (fd < 0) {
 		err = -errno;
 		s->stats.elf_failures++;
 		goto out;
 	}
-	err = file_load_fd(s, fd, path, &e);
+	err = file_load_fd(s, fd, 0, path, &e);
 	close(fd);
 	if (err) {
 		s->stats.elf_failures++;
 		goto out;
 	}
-	fill_user(e->elf, elf_addr, true, &res);
+	fill_user(s, e, e->elf, elf_addr, true, &res);
 	*ret = res;
 out:
 	if (!res.nr_frames)

@@ -11,6 +11,9 @@
  *   only when the process is gone. Parsed files are cached by GNU build-id
  *   (or device, inode, size and mtime when there is none), shared by every
  *   process mapping them, bounded, least-recently-used first out.
+ * - DWARF (libdw): file:line:column and inline chains, from the binary, a
+ *   separate debug file (build-id, .gnu_debuglink) or debuginfod.
+ * - C++ and Rust names demangled (libiberty); the mangled form is kept.
  *
  * This module never prints: errors are negative errno values, and diagnostics
  * go to the optional log callback.
@@ -98,6 +101,15 @@ struct symbolizer_stats {
 	uint64_t perfmap_evictions; /* processes' perf maps dropped to stay under the caps */
 	size_t perfmaps_cached; /* processes with a perf map entry now */
 	size_t perfmap_bytes_cached; /* approximate memory held by perf maps */
+	/* Debug info lookups, one per parsed file, by where it was found. */
+	uint64_t debug_self; /* the file carries its own DWARF */
+	uint64_t debug_build_id; /* DEBUG_ROOT/.build-id/xx/rest.debug */
+	uint64_t debug_debuglink; /* .gnu_debuglink, CRC checked */
+	uint64_t debug_debuginfod; /* downloaded (or cached) by debuginfod */
+	uint64_t debug_none; /* nothing found (symbol tables only) */
+	uint64_t debuglink_crc_mismatches; /* debuglink candidates rejected */
+	uint64_t dwarf_failures; /* debug files found but unusable, or units that failed */
+	uint64_t debuginfod_timeouts; /* debuginfod queries cut short by the time limit */
 };
 
 enum sym_log_level {
@@ -116,6 +128,15 @@ struct symbolizer_opts {
 	size_t max_mappings; /* (pid, mapping) -> file bindings kept; 0 means the default, 16384 */
 	size_t max_perfmaps; /* processes whose JIT perf map is kept; 0 means the default, 128 */
 	size_t max_perfmap_bytes; /* memory for perf maps; 0 means the default, 64 MiB */
+	/* Separate debug files: root of the build-id tree and of debuglink paths; NULL means
+	 * /usr/lib/debug (tests pass a directory of their own). */
+	const char *debug_root;
+	bool no_dwarf; /* symbol tables only: no file:line, no inline frames */
+	bool no_inlines; /* file:line, but only the physical function per address */
+	/* debuginfod (only when DEBUGINFOD_URLS is set): per-query time limit in ms, 0 means
+	 * the default, 5000; total time spent on it is capped at 10 times that. */
+	unsigned int debuginfod_timeout_ms;
+	bool no_debuginfod;
 };
 
 /*

@@ -21,6 +21,13 @@
 #define SYM_ELF_MAX_LOADS      256u /* PT_LOAD headers kept from one ELF file */
 #define SYM_ELF_MAX_NAME       4096u /* longer symbol names are skipped */
 #define SYM_ELF_MAX_FILE_BYTES (4ull << 30) /* larger files are not parsed */
+#define SYM_DWARF_MAX_UNITS	  1000000u /* compilation units indexed per file */
+#define SYM_DWARF_MAX_RANGES	  (16u << 20) /* address ranges per file index or per unit */
+#define SYM_DWARF_MAX_UNIT_RANGES 65536 /* ranges read from one DIE */
+#define SYM_DWARF_MAX_NODES	  (4u << 20) /* functions and inlined instances per unit */
+#define SYM_DWARF_MAX_DIES	  (64u << 20) /* DIEs walked per unit */
+#define SYM_DWARF_MAX_DEPTH	  128 /* DIE nesting followed */
+#define SYM_DEBUGDATA_MAX_BYTES	  (256u << 20) /* MiniDebugInfo inflated at most */
 
 /*
  * Reads a whole /proc (or any) text file into a NUL-terminated buffer of at
@@ -83,6 +90,17 @@ struct sym_elf_load {
 	uint64_t vaddr;
 };
 
+struct sym_dwarf;
+
+/* Where a file's debug info was found (see debuginfo.c for the search order). */
+enum sym_debug_source {
+	SYM_DEBUG_NONE,
+	SYM_DEBUG_SELF,
+	SYM_DEBUG_BUILD_ID,
+	SYM_DEBUG_DEBUGLINK,
+	SYM_DEBUG_DEBUGINFOD,
+};
+
 struct sym_elf_file {
 	struct sym_elf_sym *syms;
 	size_t nr_syms;
@@ -96,6 +114,16 @@ struct sym_elf_file {
 	uint8_t build_id[SYMBOLIZER_BUILD_ID_MAX];
 	char build_id_hex[2 * SYMBOLIZER_BUILD_ID_MAX + 1];
 	size_t bytes; /* approximate memory held */
+	bool has_symtab; /* a .symtab (not only .dynsym) was read */
+	bool has_debug_info; /* .debug_info or .zdebug_info present */
+	bool has_minidebuginfo; /* symbols came from .gnu_debugdata too */
+	char *debuglink; /* .gnu_debuglink file name, NULL if none */
+	uint32_t debuglink_crc;
+	/* Set by the symbolizer once it has looked for debug info; freed with the file. */
+	bool debug_tried;
+	enum sym_debug_source debug_source;
+	struct sym_dwarf *dwarf;
+	struct sym_elf_file *debug_syms; /* the debug file's .symtab when ours has none */
 };
 
 /* Parses an open ELF file (the fd stays the caller's). Free with sym_elf__free(). */
@@ -109,7 +137,61 @@ int sym_elf__parse_mem(const void *buf, size_t len, struct sym_elf_file **ret);
 int sym_elf__offset_to_vaddr(const struct sym_elf_file *f, uint64_t off, uint64_t *ret);
 /* The function symbol containing vaddr, or NULL. */
 const struct sym_elf_sym *sym_elf__find(const struct sym_elf_file *f, uint64_t vaddr);
+/* The function symbol of f, else of its debug file's symbol table, containing vaddr. */
+const struct sym_elf_sym *sym_elf__find_any(const struct sym_elf_file *f, uint64_t vaddr,
+					    const char **ret_name);
+/* Frees f, its DWARF and its debug symbols; accepts NULL. */
 void sym_elf__free(struct sym_elf_file *f);
+
+/*
+ * DWARF of one ELF file (dwarf.c). Opening reads unit headers only; units
+ * are loaded on first lookup. The fd stays the caller's and may be closed
+ * after the call; the memory image is copied. Returns 0, -ENODATA when
+ * there is no usable DWARF, -ENOEXEC, -EFBIG or -ENOMEM.
+ */
+int sym_dwarf__open_fd(int fd, struct sym_dwarf **ret);
+int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret);
+/*
+ * Frames for an ELF vaddr, innermost first, physical function last (only it
+ * when !inlines). Frame 0 carries the line-table row; its name is NULL when
+ * no function DIE covers vaddr. Strings are borrowed from d. *ret_nr is 0
+ * when nothing is known. Returns 0 or -ENOMEM (the unit stays unloaded).
+ */
+int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t vaddr, bool inlines, struct sym_frame *frames,
+		      unsigned int max_frames, unsigned int *ret_nr);
+/* Approximate memory held now: grows as units are loaded. */
+size_t sym_dwarf__bytes(const struct sym_dwarf *d);
+/* Whether some unit has a line table / has code (whose DIEs give inline chains). */
+bool sym_dwarf__has_lines(const struct sym_dwarf *d);
+bool sym_dwarf__has_inlines(const struct sym_dwarf *d);
+void sym_dwarf__free(struct sym_dwarf *d);
+
+/* Where to look for separate debug files of one ELF file (debuginfo.c). */
+struct sym_debug_query {
+	const char *debug_root; /* "/usr/lib/debug" or the tests' stand-in */
+	int root_fd; /* /proc/PID/root (O_PATH) for a process, -1 for the host */
+	const char *binary_path; /* path of the binary under that root; NULL if unknown */
+	bool host_build_id; /* after the root, try the host's debug_root by build-id */
+};
+
+/*
+ * Opens the separate debug file of f: by build-id under debug_root, then
+ * by .gnu_debuglink (CRC32 checked) next to the binary, in its .debug/ and
+ * under debug_root. Paths under root_fd are resolved inside it
+ * (RESOLVE_IN_ROOT). Returns 0 with *ret_fd and *ret_source, -ENOENT when
+ * none is found, -ENOMEM. *ret_crc_mismatches counts debuglink candidates
+ * rejected.
+ */
+int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f,
+			int *ret_fd, enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches);
+/* CRC-32 (as .gnu_debuglink uses) of a whole open file. Returns 0 or a negative errno. */
+int sym_debuginfo__crc32(int fd, uint32_t *ret);
+
+/*
+ * Demangles a C++ or Rust symbol (libiberty). Returns a malloc()ed string
+ * the caller frees, or NULL when name is not mangled (or on no memory).
+ */
+char *sym_demangle(const char *name);
 
 /*
  * Opens path (absolute, as process pid sees it) inside /proc/PID/root with

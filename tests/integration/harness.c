@@ -148,9 +148,10 @@ const char *itest_frame_name(const pprof_profile_t *p, const Perftools__Profiles
 	if (i >= s->n_location_id)
 		return NULL;
 	loc = p->location[s->location_id[i] - 1];
-	if (!loc->n_line || !loc->line[0]->function_id)
+	/* The last line is the physical function; the ones before it were inlined into it. */
+	if (!loc->n_line || !loc->line[loc->n_line - 1]->function_id)
 		return "";
-	fn = p->function[loc->line[0]->function_id - 1];
+	fn = p->function[loc->line[loc->n_line - 1]->function_id - 1];
 	return pprof__str(p, fn->name);
 }
 

@@ -33,7 +33,7 @@ int64_t itest_label_num(const pprof_profile_t *p, const Perftools__Profiles__Sam
 			const char *key);
 const char *itest_label_str(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
 			    const char *key);
-/* Name of the function of frame i (0 = leaf) of s, innermost line; "" when unnamed, NULL past the end. */
+/* Name of the physical function of frame i (0 = leaf) of s; "" when unnamed, NULL past the end. */
 const char *itest_frame_name(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
 			     size_t i);
 /* The mapping of frame i of s, or NULL. */

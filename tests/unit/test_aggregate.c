@@ -119,23 +119,32 @@ static void test_proctable_lru_eviction(void **state)
 	bool is_new;
 
 	assert_non_null(t);
-	e = proctable__get(t, 100, &is_new);
+	e = proctable__get(t, 100, 1, &is_new);
 	assert_true(e && is_new && e->pid == 100);
-	assert_non_null(proctable__get(t, 200, &is_new));
-	assert_non_null(proctable__get(t, 300, &is_new));
+	assert_non_null(proctable__get(t, 200, 1, &is_new));
+	assert_non_null(proctable__get(t, 300, 1, &is_new));
 	/* Touch 100 so that 200 is the least recently used. */
-	e = proctable__get(t, 100, &is_new);
+	e = proctable__get(t, 100, 1, &is_new);
 	assert_false(is_new);
-	assert_non_null(proctable__get(t, 400, &is_new));
+	assert_non_null(proctable__get(t, 400, 1, &is_new));
 	assert_true(is_new);
-	assert_null(proctable__find(t, 200));
-	assert_non_null(proctable__find(t, 100));
-	assert_non_null(proctable__find(t, 300));
-	assert_non_null(proctable__find(t, 400));
+	assert_null(proctable__find(t, 200, 1));
+	assert_non_null(proctable__find(t, 100, 1));
+	assert_non_null(proctable__find(t, 300, 1));
+	assert_non_null(proctable__find(t, 400, 1));
 	proctable__stats(t, &st);
 	assert_int_equal(st.entries, 3);
 	assert_int_equal(st.added, 4);
 	assert_int_equal(st.evicted, 1);
+	/* Another generation of the same pid is another process. */
+	e = proctable__get(t, 100, 2, &is_new);
+	assert_true(e && is_new);
+	e->exited = true;
+	e->exit_ns = 1000;
+	assert_int_equal(proctable__reap(t, 999), 0);
+	assert_int_equal(proctable__reap(t, 1001), 1);
+	assert_null(proctable__find(t, 100, 2));
+	assert_non_null(proctable__find(t, 100, 1));
 	proctable__free(t);
 	proctable__free(NULL);
 	aggregate__free(NULL);

@@ -299,6 +299,88 @@ static void test_kinds_and_slots(void **state)
 	pprof__profile_free(p2);
 }
 
+/* Frames without a name are named by address and mapping, brackets not doubled. */
+static void test_unnamed(void **state)
+{
+	struct stacks *s = stacks__new(STACKS_WANT_MACHINE);
+	struct pprof_mapping_desc vdso = {
+		.memory_start = 0x7ffd0000, .memory_limit = 0x7ffd2000, .filename = "[vdso]"};
+	pprof_profile_t *p;
+	struct fixture f;
+	uint64_t l[3];
+	char *got;
+
+	fixture_init(&f);
+	l[0] = loc(&f, f.map_kernel, 0xffffffff81000abcull, NULL);
+	l[1] = loc(&f, (uint64_t)pprof_builder__mapping(f.b, &vdso), 0x7ffd0100, NULL);
+	l[2] = loc(&f, 0, 0x1234, NULL);
+	sample(&f, l, 3, 2, "app");
+	p = fixture_profile(&f);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), 0);
+	assert_int_equal(stacks__build(s, 0), 0);
+	got = folded(s, STACKS_TREE_MACHINE, STACKS_NEW);
+	assert_string_equal(
+		got, "0x1234;0x7ffd0100 [vdso];0xffffffff81000abc [kernel.kallsyms]_[k] 2\n");
+	free(got);
+	stacks__free(s);
+	pprof__profile_free(p);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (hay = strstr(hay, needle); hay; hay = strstr(hay + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * The page: the data block replaces the marker, names cannot close the
+ * script, and a normalized diff scales BASE by NEW/BASE (12/8 = 1.5).
+ */
+static void test_viewer(void **state)
+{
+	struct stacks *s = stacks__new(STACKS_WANT_MACHINE | STACKS_WANT_BY_COMM);
+	struct viewer_opts o = {.title = "t", .diff = true, .normalize = true, .prune = 0};
+	pprof_profile_t *p1, *p2;
+	struct fixture f;
+	uint64_t l[2];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	fixture_init(&f);
+	l[0] = loc(&f, f.map_bin, 0x401000, "evil</script><b>");
+	l[1] = loc(&f, f.map_bin, 0x402000, "main");
+	sample(&f, l, 2, 12, "app");
+	p1 = fixture_profile(&f);
+	fixture_init(&f);
+	l[0] = loc(&f, f.map_bin, 0x403000, "old");
+	l[1] = loc(&f, f.map_bin, 0x402000, "main");
+	sample(&f, l, 2, 8, "app");
+	p2 = fixture_profile(&f);
+	assert_int_equal(stacks__add_profile(s, p1, STACKS_NEW), 0);
+	assert_int_equal(stacks__add_profile(s, p2, STACKS_BASE), 0);
+	assert_int_equal(stacks__build(s, 0), 0);
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_int_equal(viewer__write(s, &o, out), 0);
+	fclose(out);
+	assert_null(strstr(buf, "@@SMOLDER_DATA@@"));
+	assert_int_equal(count(buf, "</script>"), 2); /* the two script blocks of the page */
+	assert_non_null(strstr(buf, "evil\\u003c/script\\u003e\\u003cb\\u003e"));
+	assert_non_null(strstr(buf, "\"scale\":1.5,"));
+	assert_non_null(strstr(buf, "\"diff\":true"));
+	/* Machine tree: root, main (12 new, 8 base), evil (12, 0), old (0, 8): names sorted. */
+	assert_non_null(strstr(buf, "\"machine\":[-1,1,120000000,12,80000000,8,0,2,120000000,12,"
+				    "80000000,8,1,0,120000000,12,0,0,2,0,0,0,80000000,8]"));
+	free(buf);
+	stacks__free(s);
+	pprof__profile_free(p1);
+	pprof__profile_free(p2);
+}
+
 static void test_ztest(void **state)
 {
 	/*
@@ -336,9 +418,10 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folded), cmocka_unit_test(test_flat_cum),
-		cmocka_unit_test(test_prune),  cmocka_unit_test(test_kinds_and_slots),
-		cmocka_unit_test(test_ztest),  cmocka_unit_test(test_format),
+		cmocka_unit_test(test_folded),	cmocka_unit_test(test_flat_cum),
+		cmocka_unit_test(test_prune),	cmocka_unit_test(test_kinds_and_slots),
+		cmocka_unit_test(test_unnamed), cmocka_unit_test(test_viewer),
+		cmocka_unit_test(test_ztest),	cmocka_unit_test(test_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The collector: sampling thread + worker thread (see collector.h).
+ *
+ * Shared state and who touches it:
+ * - procs (the process table) is written by the sampling thread (new
+ *   generations, exits, rereads) and read by the worker (mappings and labels
+ *   while building); both hold procs_lock, the worker only long enough to
+ *   copy one mapping.
+ * - the message queue (new generations to preload, closed windows) and the
+ *   extra labels are under queue_lock.
+ * - the symbolizer belongs to the worker alone.
+ * - aggregates: the sampling thread fills cur (and next, for samples stamped
+ *   after cur's end), then hands cur to the worker through the queue.
+ *
+ * Limits: the queue holds at most COLLECTOR_MAX_PRELOADS notices (more are
+ * dropped and counted: those processes are then parsed lazily when their
+ * window is built) and COLLECTOR_MAX_PENDING closed windows (the oldest is
+ * dropped and counted when the worker falls that far behind).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aggregate.h"
+#include "collector.h"
+#include "log.h"
+#include "proctable.h"
+
+#define COLLECTOR_MAX_PROCS	  32768
+#define COLLECTOR_MAX_PRELOADS	  4096
+#define COLLECTOR_MAX_PENDING	  4
+#define COLLECTOR_MAPS_REREAD	  4 /* rereads of a process's maps for unknown addresses */
+#define COLLECTOR_GRACE_NS	  150000000 /* after a window's end, before closing it */
+#define COLLECTOR_POLL_MS	  100
+#define COLLECTOR_MAX_EXTRA_LABEL 64
+
+struct preload {
+	pid_t pid;
+	uint32_t gen;
+};
+
+struct pending_window {
+	struct aggregate *agg;
+	struct collector_window w;
+	int64_t end_mono_ns;
+};
+
+struct collector {
+	struct collector_opts opts;
+	struct sampler *sampler;
+	pthread_t worker;
+	bool worker_started;
+
+	/* sampling thread */
+	struct aggregate *cur, *next;
+	int64_t cur_start_ns, cur_end_ns; /* CLOCK_MONOTONIC */
+	int64_t cur_time_nanos; /* wall-clock start of cur */
+	uint64_t seq;
+	uint64_t lost_at_open; /* ring-buffer losses + bad records when cur opened */
+	uint64_t dropped_at_open;
+
+	pthread_mutex_t procs_lock;
+	struct proctable *procs;
+	uint64_t maps_errors;
+
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct preload *preloads; /* ring of COLLECTOR_MAX_PRELOADS */
+	size_t preload_head, nr_preloads;
+	struct pending_window pending[COLLECTOR_MAX_PENDING];
+	size_t nr_pending;
+	bool quit;
+	char **labels;
+	size_t nr_labels;
+	struct collector_stats stats; /* samples, dropped, windows, *_dropped */
+
+	/* worker thread */
+	struct symbolizer *sym;
+};
+
+static int64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void free_labels(char **labels, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		free(labels[i]);
+	free(labels);
+}
+
+/* ---- the process table, shared ---- */
+
+static int read_maps(struct collector *c, struct proc_entry *p)
+{
+	struct sym_maps maps = {};
+	int err;
+
+	p->maps_reads++;
+	err = sym_maps__read(p->pid, &maps);
+	if (err) {
+		p->maps_err = err;
+		c->maps_errors++;
+		log_debug("failed to read /proc/%d/maps: %s, ignoring", p->pid, strerror(-err));
+		return err;
+	}
+	sym_maps__free(&p->maps);
+	p->maps = maps;
+	p->maps_err = 0;
+	return 0;
+}
+
+static void enqueue_preload(struct collector *c, pid_t pid, uint32_t gen)
+{
+	size_t slot;
+
+	pthread_mutex_lock(&c->queue_lock);
+	if (c->nr_preloads >= COLLECTOR_MAX_PRELOADS) {
+		c->stats.preloads_dropped++;
+	} else {
+		slot = (c->preload_head + c->nr_preloads) % COLLECTOR_MAX_PRELOADS;
+		c->preloads[slot] = (struct preload){pid, gen};
+		c->nr_preloads++;
+		pthread_cond_signal(&c->queue_cond);
+	}
+	pthread_mutex_unlock(&c->queue_lock);
+}
+
+/* A sample of a generation not seen before: read what we can while the process lives. */
+static void new_generation(struct collector *c, const struct smolder_sample *s)
+{
+	struct proc_entry *p;
+	bool is_new;
+
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__get(c->procs, (pid_t)s->hdr.pid, s->hdr.gen, &is_new);
+	if (p && is_new)
+		read_maps(c, p);
+	pthread_mutex_unlock(&c->procs_lock);
+	if (p && is_new)
+		enqueue_preload(c, (pid_t)s->hdr.pid, s->hdr.gen);
+}
+
+/* Code mapped since the maps were read (dlopen, JITs): read them again, a few times. */
+static void check_addresses(struct collector *c, const struct smolder_sample *s,
+			    const uint64_t *ustack, size_t nu)
+{
+	struct proc_entry *p;
+	size_t i;
+
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
+	if (p && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD) {
+		for (i = 0; i < nu; i++) {
+			if (!sym_maps__find(&p->maps, ustack[i])) {
+				read_maps(c, p);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->procs_lock);
+}
+
+static int source_find_mapping(void *ctx, pid_t pid, uint32_t gen, uint64_t addr,
+			       struct sym_map_entry *ret, char *path, size_t path_len)
+{
+	struct collector *c = ctx;
+	const struct sym_map_entry *m = NULL;
+	struct proc_entry *p;
+
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, pid, gen);
+	if (p) {
+		m = sym_maps__find(&p->maps, addr);
+		/* Mapped after our last look and the process still there: look again. */
+		if (!m && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD && !read_maps(c, p))
+			m = sym_maps__find(&p->maps, addr);
+	}
+	if (m) {
+		*ret = *m;
+		snprintf(path, path_len, "%s", m->path ? m->path : "");
+		ret->path = path;
+	}
+	pthread_mutex_unlock(&c->procs_lock);
+	return m ? 0 : -ENOENT;
+}
+
+static void source_labels(void *ctx, pid_t pid, uint32_t gen, char cgroup[PROC_CGROUP_LEN],
+			  char unit[PROC_UNIT_LEN], char container_id[PROC_CID_LEN])
+{
+	struct collector *c = ctx;
+	struct proc_entry *p;
+
+	cgroup[0] = unit[0] = container_id[0] = '\0';
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, pid, gen);
+	if (p) {
+		memcpy(cgroup, p->cgroup, PROC_CGROUP_LEN);
+		memcpy(unit, p->systemd_unit, PROC_UNIT_LEN);
+		memcpy(container_id, p->container_id, PROC_CID_LEN);
+	}
+	pthread_mutex_unlock(&c->procs_lock);
+}
+
+/* ---- the sampling thread ---- */
+
+static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
+{
+	struct collector *c = arg;
+	/* __u64 is unsigned long long, uint64_t unsigned long: same bits. */
+	const uint64_t *kstack = (const uint64_t *)s->kstack;
+	const uint64_t *ustack = (const uint64_t *)s->ustack;
+	struct aggregate *agg;
+	struct agg_key key;
+	size_t nk = 0, nu = 0;
+	int err;
+
+	if (s->kstack_bytes > 0)
+		nk = (size_t)s->kstack_bytes / sizeof(uint64_t);
+	if (s->ustack_bytes > 0 && !(s->flags & SMOLDER_SAMPLE_F_STACK_COPY))
+		nu = (size_t)s->ustack_bytes / sizeof(uint64_t);
+	if (nk > SMOLDER_MAX_STACK)
+		nk = SMOLDER_MAX_STACK;
+	if (nu > SMOLDER_MAX_STACK)
+		nu = SMOLDER_MAX_STACK;
+	/* The record is cut after the last user frame: never read past it. */
+	if (offsetof(struct smolder_sample, ustack) + nu * sizeof(uint64_t) > size)
+		nu = (size - offsetof(struct smolder_sample, ustack)) / sizeof(uint64_t);
+
+	if (s->hdr.pid && (s->flags & SMOLDER_SAMPLE_F_FIRST) &&
+	    !(s->flags & SMOLDER_SAMPLE_F_KTHREAD))
+		new_generation(c, s);
+	else if (s->hdr.pid && nu)
+		check_addresses(c, s, ustack, nu);
+
+	memset(&key, 0, sizeof(key));
+	key.pid = s->hdr.pid;
+	key.tid = s->hdr.tid;
+	key.gen = s->hdr.gen;
+	strncpy(key.comm, s->comm, sizeof(key.comm));
+	strncpy(key.thread, s->thread, sizeof(key.thread));
+	key.nr_kernel = (uint16_t)nk;
+	key.nr_user = (uint16_t)nu;
+
+	agg = (int64_t)s->hdr.time_ns < c->cur_end_ns ? c->cur : c->next;
+	err = aggregate__add(agg, &key, kstack, ustack, 1);
+	if (err == -ENOSPC || err == -ENOMEM)
+		c->stats.dropped++;
+	else
+		c->stats.samples++;
+}
+
+static void on_event(const struct smolder_event *e, void *arg)
+{
+	struct collector *c = arg;
+	struct proc_entry *p;
+
+	/* An exec ends the old image's generation just as an exit does. */
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, (pid_t)e->hdr.pid, e->hdr.gen);
+	if (p) {
+		p->exited = true;
+		p->exit_ns = (int64_t)e->hdr.time_ns;
+	}
+	pthread_mutex_unlock(&c->procs_lock);
+}
+
+static uint64_t lost_so_far(struct collector *c)
+{
+	struct sampler_counters sc;
+
+	sampler__counters(c->sampler, &sc);
+	return sc.v[SMOLDER_CNT_LOST] + sc.bad_records;
+}
+
+/* The end of the window starting at start (monotonic), with wall-clock time wall. */
+static int64_t window_end(const struct collector *c, int64_t start, int64_t wall)
+{
+	int64_t w = c->opts.window_ns;
+
+	if (!w)
+		return INT64_MAX;
+	if (c->opts.align)
+		return start + (w - wall % w);
+	return start + w;
+}
+
+/* Hands cur (ending at end_ns) to the worker; next becomes cur. */
+static int close_window(struct collector *c, int64_t end_ns)
+{
+	struct pending_window pw = {};
+	struct aggregate *fresh;
+	struct agg_stats as;
+	uint64_t lost = lost_so_far(c);
+
+	fresh = aggregate__new(c->opts.agg_bytes);
+	if (!fresh)
+		return -ENOMEM;
+	aggregate__stats(c->cur, &as);
+	pw.agg = c->cur;
+	pw.end_mono_ns = end_ns;
+	pw.w.seq = c->seq++;
+	pw.w.time_nanos = c->cur_time_nanos;
+	pw.w.duration_nanos = end_ns - c->cur_start_ns;
+	pw.w.samples = as.samples;
+	pw.w.lost = lost - c->lost_at_open + (c->stats.dropped - c->dropped_at_open);
+
+	pthread_mutex_lock(&c->queue_lock);
+	if (c->nr_pending == COLLECTOR_MAX_PENDING) {
+		/* The worker is that far behind: drop the oldest, counted. */
+		aggregate__free(c->pending[0].agg);
+		memmove(&c->pending[0], &c->pending[1],
+			sizeof(c->pending[0]) * (c->nr_pending - 1));
+		c->nr_pending--;
+		c->stats.windows_dropped++;
+	}
+	c->pending[c->nr_pending++] = pw;
+	pthread_cond_signal(&c->queue_cond);
+	pthread_mutex_unlock(&c->queue_lock);
+
+	c->cur = c->next;
+	c->next = fresh;
+	c->cur_start_ns = end_ns;
+	c->cur_time_nanos = pw.w.time_nanos + pw.w.duration_nanos;
+	c->cur_end_ns = window_end(c, c->cur_start_ns, c->cur_time_nanos);
+	c->lost_at_open = lost;
+	c->dropped_at_open = c->stats.dropped;
+	return 0;
+}
+
+/* ---- the worker thread ---- */
+
+static void do_preload(struct collector *c, struct preload pl)
+{
+	struct sym_map_entry *copy = NULL;
+	struct proc_entry *p;
+	size_t i, nr = 0;
+
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, pl.pid, pl.gen);
+	if (p && p->maps.nr) {
+		copy = calloc(p->maps.nr, sizeof(*copy));
+		for (i = 0; copy && i < p->maps.nr; i++) {
+			if (!p->maps.entries[i].executable)
+				continue;
+			copy[nr] = p->maps.entries[i];
+			copy[nr].path =
+				strdup(p->maps.entries[i].path ? p->maps.entries[i].path : "");
+			if (!copy[nr].path)
+				break;
+			nr++;
+		}
+	}
+	pthread_mutex_unlock(&c->procs_lock);
+	for (i = 0; i < nr; i++) {
+		symbolizer__preload(c->sym, pl.pid, &copy[i]);
+		free(copy[i].path);
+	}
+	free(copy);
+}
+
+static void build_window(struct collector *c, struct pending_window *pw)
+{
+	struct proc_source src = {
+		.find_mapping = source_find_mapping,
+		.labels = source_labels,
+		.ctx = c,
+	};
+	struct profile_meta meta = {
+		.freq_hz = c->opts.sampler.freq_hz,
+		.time_nanos = pw->w.time_nanos,
+		.duration_nanos = pw->w.duration_nanos,
+		.comments = c->opts.comments,
+		.nr_comments = c->opts.nr_comments,
+		.proc_labels = c->opts.proc_labels,
+	};
+	struct pprof_builder *b = NULL;
+	struct proctable_stats ps;
+	char **labels = NULL;
+	size_t nr_labels = 0, i;
+	int err;
+
+	/* A private copy of the extra labels: a reload may replace them meanwhile. */
+	pthread_mutex_lock(&c->queue_lock);
+	labels = calloc(c->nr_labels + 1, sizeof(*labels));
+	for (i = 0; labels && i < c->nr_labels; i++) {
+		labels[i] = strdup(c->labels[i]);
+		if (labels[i])
+			nr_labels++;
+	}
+	pthread_mutex_unlock(&c->queue_lock);
+	meta.extra_labels = (const char *const *)labels;
+	meta.nr_extra_labels = nr_labels;
+
+	err = profile_build(pw->agg, &src, c->sym, &meta, &b, &pw->w.build);
+	if (err) {
+		log_err("failed to build the profile of window %llu: %s",
+			(unsigned long long)pw->w.seq, strerror(-err));
+	} else {
+		pthread_mutex_lock(&c->procs_lock);
+		proctable__stats(c->procs, &ps);
+		pthread_mutex_unlock(&c->procs_lock);
+		pw->w.processes = ps.entries;
+		if (c->opts.on_window(b, &pw->w, c->opts.ctx) == 1)
+			b = NULL;
+	}
+	pprof_builder__free(b);
+	free_labels(labels, nr_labels);
+	aggregate__free(pw->agg);
+	pw->agg = NULL;
+
+	/* Processes that ended inside this window are of no more use. */
+	pthread_mutex_lock(&c->procs_lock);
+	proctable__reap(c->procs, pw->end_mono_ns);
+	pthread_mutex_unlock(&c->procs_lock);
+
+	pthread_mutex_lock(&c->queue_lock);
+	c->stats.windows++;
+	pthread_mutex_unlock(&c->queue_lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct collector *c = arg;
+	struct pending_window pw;
+	struct preload pl;
+
+	pthread_mutex_lock(&c->queue_lock);
+	for (;;) {
+		while (!c->quit && !c->nr_preloads && !c->nr_pending)
+			pthread_cond_wait(&c->queue_cond, &c->queue_lock);
+		if (c->nr_pending) {
+			pw = c->pending[0];
+			memmove(&c->pending[0], &c->pending[1],
+				sizeof(c->pending[0]) * (c->nr_pending - 1));
+			c->nr_pending--;
+			pthread_mutex_unlock(&c->queue_lock);
+			build_window(c, &pw);
+			pthread_mutex_lock(&c->queue_lock);
+		} else if (c->quit) {
+			/* Parsing binaries for windows that will never come is wasted. */
+			break;
+		} else if (c->nr_preloads) {
+			pl = c->preloads[c->preload_head];
+			c->preload_head = (c->preload_head + 1) % COLLECTOR_MAX_PRELOADS;
+			c->nr_preloads--;
+			pthread_mutex_unlock(&c->queue_lock);
+			do_preload(c, pl);
+			pthread_mutex_lock(&c->queue_lock);
+		}
+	}
+	pthread_mutex_unlock(&c->queue_lock);
+	return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+struct collector *collector__new(const struct collector_opts *opts)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	struct sampler_opts so;
+
+	if (!c) {
+		log_err("out of memory");
+		return NULL;
+	}
+	c->opts = *opts;
+	pthread_mutex_init(&c->procs_lock, NULL);
+	pthread_mutex_init(&c->queue_lock, NULL);
+	pthread_cond_init(&c->queue_cond, NULL);
+	c->procs = proctable__new(COLLECTOR_MAX_PROCS);
+	c->sym = symbolizer__new(NULL);
+	c->cur = aggregate__new(opts->agg_bytes);
+	c->next = aggregate__new(opts->agg_bytes);
+	c->preloads = calloc(COLLECTOR_MAX_PRELOADS, sizeof(*c->preloads));
+	if (!c->procs || !c->sym || !c->cur || !c->next || !c->preloads) {
+		log_err("out of memory");
+		goto err_out;
+	}
+	so = opts->sampler;
+	so.on_sample = on_sample;
+	so.on_event = on_event;
+	so.ctx = c;
+	c->sampler = sampler__new(&so);
+	if (!c->sampler)
+		goto err_out;
+	return c;
+
+err_out:
+	collector__free(c);
+	return NULL;
+}
+
+void collector__free(struct collector *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	if (c->worker_started) {
+		pthread_mutex_lock(&c->queue_lock);
+		c->quit = true;
+		pthread_cond_signal(&c->queue_cond);
+		pthread_mutex_unlock(&c->queue_lock);
+		pthread_join(c->worker, NULL);
+	}
+	sampler__free(c->sampler);
+	for (i = 0; i < c->nr_pending; i++)
+		aggregate__free(c->pending[i].agg);
+	aggregate__free(c->cur);
+	aggregate__free(c->next);
+	proctable__free(c->procs);
+	symbolizer__free(c->sym);
+	free(c->preloads);
+	free_labels(c->labels, c->nr_labels);
+	pthread_mutex_destroy(&c->procs_lock);
+	pthread_mutex_destroy(&c->queue_lock);
+	pthread_cond_destroy(&c->queue_cond);
+	free(c);
+}
+
+int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t deadline_mono_ns)
+{
+	int64_t now;
+	int err = 0;
+
+	if (!c->worker_started) {
+		err = -pthread_create(&c->worker, NULL, worker_main, c);
+		if (err) {
+			log_err("failed to start the worker thread: %s", strerror(-err));
+			return err;
+		}
+		c->worker_started = true;
+		c->cur_start_ns = now_ns(CLOCK_MONOTONIC);
+		c->cur_time_nanos = now_ns(CLOCK_REALTIME);
+		c->cur_end_ns = window_end(c, c->cur_start_ns, c->cur_time_nanos);
+		c->lost_at_open = lost_so_far(c);
+	}
+
+	while (!*stop) {
+		now = now_ns(CLOCK_MONOTONIC);
+		if (deadline_mono_ns && now >= deadline_mono_ns)
+			break;
+		err = sampler__poll(c->sampler, COLLECTOR_POLL_MS);
+		if (err && err != -EINTR) {
+			log_err("failed to read samples: %s", strerror(-err));
+			break;
+		}
+		err = 0;
+		/* Every sample stamped before the end has been drained by now. */
+		if (c->cur_end_ns != INT64_MAX &&
+		    now_ns(CLOCK_MONOTONIC) >= c->cur_end_ns + COLLECTOR_GRACE_NS) {
+			err = close_window(c, c->cur_end_ns);
+			if (err) {
+				log_err("failed to close a window: %s", strerror(-err));
+				break;
+			}
+		}
+	}
+
+	/* Stop sampling, drain, and close what is open: nothing sampled is left behind. */
+	sampler__stop(c->sampler);
+	now = now_ns(CLOCK_MONOTONIC);
+	if (now < c->cur_end_ns) {
+		c->cur_end_ns = now;
+		close_window(c, now);
+	} else {
+		close_window(c, c->cur_end_ns);
+		c->cur_end_ns = now;
+		close_window(c, now);
+	}
+
+	pthread_mutex_lock(&c->queue_lock);
+	c->quit = true;
+	pthread_cond_signal(&c->queue_cond);
+	pthread_mutex_unlock(&c->queue_lock);
+	pthread_join(c->worker, NULL);
+	c->worker_started = false;
+	return err;
+}
+
+int collector__set_labels(struct collector *c, const char *const *labels, size_t nr)
+{
+	char **copy = calloc(nr + 1, sizeof(*copy));
+	size_t i;
+
+	if (!copy)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		copy[i] = strdup(labels[i]);
+		if (!copy[i]) {
+			free_labels(copy, i);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_lock(&c->queue_lock);
+	free_labels(c->labels, c->nr_labels);
+	c->labels = copy;
+	c->nr_labels = nr;
+	pthread_mutex_unlock(&c->queue_lock);
+	return 0;
+}
+
+void collector__stats(struct collector *c, struct collector_stats *ret)
+{
+	pthread_mutex_lock(&c->queue_lock);
+	*ret = c->stats;
+	pthread_mutex_unlock(&c->queue_lock);
+	sampler__counters(c->sampler, &ret->bpf);
+	symbolizer__stats(c->sym, &ret->sym);
+	pthread_mutex_lock(&c->procs_lock);
+	proctable__stats(c->procs, &ret->procs);
+	ret->maps_errors = c->maps_errors;
+	pthread_mutex_unlock(&c->procs_lock);
+}
+
+unsigned int collector__nr_cpus(const struct collector *c)
+{
+	return sampler__nr_cpus(c->sampler);
+}

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smolder symbolize: addresses to functions, file:line:column and inline
+ * frames, printed the way llvm-symbolizer prints them by default, so the two
+ * can be compared line by line: per frame (innermost first) a line with the
+ * function and a line with file:line:column, "??" and "??:0:0" when unknown,
+ * and an empty line after each address.
+ *
+ * Addresses are ELF virtual addresses of a file (--elf) or runtime addresses
+ * of a live process (--pid: its /proc/PID/maps is read once, and again when
+ * an address falls outside every mapping). They come from the command line
+ * or, when there is none, one per line from stdin.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "symbolizer.h"
+
+#define PID_MAX_VALUE 4194304L /* the kernel's PID_MAX_LIMIT */
+
+struct symbolize_opts {
+	const char *elf;
+	pid_t pid;
+	bool no_inlines;
+	const char *debug_root;
+	char **addrs;
+	int nr_addrs;
+};
+
+static const char symbolize_usage[] =
+	"Usage: smolder symbolize (--elf FILE | --pid PID) [--no-inlines] [ADDR...]\n"
+	"\n"
+	"Prints, for each address, its function, file:line:column and inlined\n"
+	"callers (innermost first, the physical function last) in llvm-symbolizer's\n"
+	"default output style: two lines per frame, an empty line after each\n"
+	"address, '\?\?' and '\?\?:0:0' where nothing is known. Debug info is read\n"
+	"from the file, /usr/lib/debug (build-id, .gnu_debuglink) or debuginfod\n"
+	"(when DEBUGINFOD_URLS is set).\n"
+	"\n"
+	"Addresses are hexadecimal (with or without 0x), as arguments or, when there\n"
+	"are none, one per line on stdin.\n"
+	"\n"
+	"Options:\n"
+	"  -e, --elf FILE        addresses are ELF virtual addresses of FILE\n"
+	"  -p, --pid PID         addresses are runtime addresses in process PID\n"
+	"  -n, --no-inlines      only the physical function of each address\n"
+	"      --debug-root DIR  where separate debug files live (default /usr/lib/debug)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  smolder symbolize --elf /usr/bin/python3.11 0x2b6b10\n"
+	"  smolder symbolize --pid 1234 7f3a12c45e10 7f3a12c46000\n"
+	"  cut -d' ' -f1 addrs.txt | smolder symbolize --elf ./app --no-inlines\n";
+
+static int parse_args(int argc, char **argv, struct symbolize_opts *o)
+{
+	static const struct option longopts[] = {
+		{"elf", required_argument, NULL, 'e'},
+		{"pid", required_argument, NULL, 'p'},
+		{"no-inlines", no_argument, NULL, 'n'},
+		{"debug-root", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	char *end;
+	long v;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":e:p:nh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			o->elf = optarg;
+			break;
+		case 'p':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > PID_MAX_VALUE) {
+				log_err("invalid pid '%s': expected a number from 1 to %ld", optarg,
+					PID_MAX_VALUE);
+				return 2;
+			}
+			o->pid = (pid_t)v;
+			break;
+		case 'n':
+			o->no_inlines = true;
+			break;
+		case 'd':
+			o->debug_root = optarg;
+			break;
+		case 'h':
+			fputs(symbolize_usage, stdout);
+			return 0;
+		case ':':
+			log_err("option '%s' needs a value; see 'smolder symbolize --help'",
+				argv[optind - 1]);
+			return 2;
+		default:
+			log_err("unknown option '%s'; see 'smolder symbolize --help'",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!o->elf == !o->pid) {
+		log_err("give exactly one of --elf FILE and --pid PID; see 'smolder symbolize --help'");
+		return 2;
+	}
+	o->addrs = argv + optind;
+	o->nr_addrs = argc - optind;
+	return -1;
+}
+
+/* Hex with or without 0x, surrounding blanks allowed. Returns 0 or -EINVAL. */
+static int parse_addr(const char *text, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	while (*text == ' ' || *text == '\t')
+		text++;
+	if (!*text || *text == '-' || *text == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 16);
+	if (errno || end == text)
+		return -EINVAL;
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (*end)
+		return -EINVAL;
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+struct symbolize_ctx {
+	struct symbolizer *sym;
+	const struct symbolize_opts *o;
+	struct sym_maps maps;
+	bool maps_read;
+	bool maps_failed;
+};
+
+static void print_result(const struct sym_result *r)
+{
+	const struct sym_frame *f;
+	unsigned int i;
+
+	if (!r->nr_frames)
+		fputs("??\n??:0:0\n", stdout);
+	for (i = 0; i < r->nr_frames; i++) {
+		f = &r->frames[i];
+		printf("%s\n%s:%" PRIu32 ":%" PRIu32 "\n", f->name ? f->name : "??",
+		       f->file ? f->file : "??", f->line, f->column);
+	}
+	putchar('\n');
+}
+
+static int maps_refresh(struct symbolize_ctx *c)
+{
+	int err;
+
+	sym_maps__free(&c->maps);
+	c->maps_read = true;
+	err = sym_maps__read(c->o->pid, &c->maps);
+	if (err && !c->maps_failed) {
+		c->maps_failed = true;
+		log_err("failed to read '/proc/%d/maps': %s", (int)c->o->pid, strerror(-err));
+	}
+	return err;
+}
+
+/* Symbolizes one address and prints it. Only an unreadable process fails. */
+static int symbolize_one(struct symbolize_ctx *c, const char *text)
+{
+	const struct sym_map_entry *m = NULL;
+	struct sym_result r;
+	uint64_t addr;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	if (parse_addr(text, &addr)) {
+		log_warn("invalid address '%s': expected hexadecimal, ignoring", text);
+		print_result(&r);
+		return 0;
+	}
+	if (c->o->elf) {
+		err = symbolizer__elf(c->sym, c->o->elf, addr, &r);
+		if (err) {
+			log_err("failed to read '%s': %s", c->o->elf, strerror(-err));
+			return err;
+		}
+		print_result(&r);
+		return 0;
+	}
+	if (!c->maps_read && maps_refresh(c))
+		return -ESRCH;
+	m = sym_maps__find(&c->maps, addr);
+	if (!m) {
+		if (maps_refresh(c))
+			return -ESRCH;
+		m = sym_maps__find(&c->maps, addr);
+	}
+	if (m)
+		symbolizer__user(c->sym, c->o->pid, m, addr, &r);
+	print_result(&r);
+	return 0;
+}
+
+static void sym_log_cb(enum sym_log_level level, const char *msg, void *ctx)
+{
+	if (level == SYM_LOG_WARN)
+		log_warn("%s, ignoring", msg);
+	else if (level == SYM_LOG_INFO)
+		log_info("%s", msg);
+	else
+		log_debug("%s", msg);
+}
+
+int cmd_symbolize(int argc, char **argv)
+{
+	struct symbolize_opts o = {0};
+	struct symbolizer_opts so = {0};
+	struct symbolize_ctx c = {.o = &o};
+	bool interactive;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int i, ret;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	ret = 1;
+	so.no_inlines = o.no_inlines;
+	so.debug_root = o.debug_root;
+	so.log = sym_log_cb;
+	c.sym = symbolizer__new(&so);
+	if (!c.sym) {
+		log_err("failed to set up the symbolizer: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < o.nr_addrs; i++) {
+		if (symbolize_one(&c, o.addrs[i]))
+			goto out;
+	}
+	if (!o.nr_addrs) {
+		interactive = isatty(STDIN_FILENO);
+		while ((len = getline(&line, &cap, stdin)) > 0) {
+			if (line[len - 1] == '\n')
+				line[len - 1] = '\0';
+			if (symbolize_one(&c, line))
+				goto out;
+			if (interactive)
+				fflush(stdout);
+		}
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		log_err("failed to write the output: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	sym_maps__free(&c.maps);
+	symbolizer__free(c.sym);
+	return ret;
+}
