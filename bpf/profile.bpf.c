@@ -104,7 +104,7 @@ static __always_inline __u32 copy_stack(struct smolder_sample *s, __u64 sp, __u3
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid(), wake = BPF_RB_NO_WAKEUP;
 	__u32 tgid = id >> 32, tid = (__u32)id, cpu, size, *known_gen, gen;
 	struct smolder_sample *s;
@@ -166,17 +166,23 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	}
 
 	if (stack_copy_bytes) {
-		/* In kernel mode, the user state is what the task saved on entry. */
-		if (s->flags & SMOLDER_SAMPLE_F_KERNEL_MODE)
+		/*
+		 * In kernel mode, the user state is what the task saved on entry;
+		 * in user mode, the interrupted registers (read as context fields,
+		 * which the verifier rewrites: never through a copied pointer).
+		 */
+		if (s->flags & SMOLDER_SAMPLE_F_KERNEL_MODE) {
 			uregs = (struct pt_regs *)bpf_task_pt_regs(task);
-		else
-			uregs = (struct pt_regs *)&ctx->regs;
-		s->user_regs[SMOLDER_REG_IP] = BPF_CORE_READ(uregs, ip);
-		s->user_regs[SMOLDER_REG_SP] = BPF_CORE_READ(uregs, sp);
-		s->user_regs[SMOLDER_REG_BP] = BPF_CORE_READ(uregs, bp);
+			s->user_regs[SMOLDER_REG_IP] = BPF_CORE_READ(uregs, ip);
+			s->user_regs[SMOLDER_REG_SP] = BPF_CORE_READ(uregs, sp);
+			s->user_regs[SMOLDER_REG_BP] = BPF_CORE_READ(uregs, bp);
+		} else {
+			s->user_regs[SMOLDER_REG_IP] = PT_REGS_IP(&ctx->regs);
+			s->user_regs[SMOLDER_REG_SP] = PT_REGS_SP(&ctx->regs);
+			s->user_regs[SMOLDER_REG_BP] = PT_REGS_FP(&ctx->regs);
+		}
 		s->flags |= SMOLDER_SAMPLE_F_USER_REGS | SMOLDER_SAMPLE_F_STACK_COPY;
-		s->stack_copy_bytes =
-			copy_stack(s, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
+		s->stack_copy_bytes = copy_stack(s, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
 		size += s->stack_copy_bytes & (SMOLDER_STACK_COPY_MAX * 2 - 1);
 	} else {
 		ub = bpf_get_stack(ctx, s->ustack, sizeof(s->ustack), BPF_F_USER_STACK);

@@ -27,13 +27,13 @@ enum smolder_record_kind {
 /* Indexes of the per-CPU counters map. */
 enum smolder_counter {
 	SMOLDER_CNT_SAMPLES = 0, /* perf events that ran the program */
-	SMOLDER_CNT_SENT,	 /* samples delivered to the ring buffer */
-	SMOLDER_CNT_LOST,	 /* samples that did not fit in the ring buffer */
-	SMOLDER_CNT_IDLE,	 /* samples of the idle task, left out */
-	SMOLDER_CNT_FILTERED,	 /* samples of processes not asked for */
-	SMOLDER_CNT_KSTACK_ERR,	 /* kernel stack could not be read */
-	SMOLDER_CNT_USTACK_ERR,	 /* user stack could not be read */
-	SMOLDER_CNT_EVENTS,	 /* exec and exit events delivered */
+	SMOLDER_CNT_SENT, /* samples delivered to the ring buffer */
+	SMOLDER_CNT_LOST, /* samples that did not fit in the ring buffer */
+	SMOLDER_CNT_IDLE, /* samples of the idle task, left out */
+	SMOLDER_CNT_FILTERED, /* samples of processes not asked for */
+	SMOLDER_CNT_KSTACK_ERR, /* kernel stack could not be read */
+	SMOLDER_CNT_USTACK_ERR, /* user stack could not be read */
+	SMOLDER_CNT_EVENTS, /* exec and exit events delivered */
 	SMOLDER_CNT_EVENTS_LOST, /* exec and exit events that did not fit */
 	SMOLDER_CNT_MAX,
 };
@@ -45,10 +45,10 @@ enum smolder_counter {
 #define SMOLDER_SAMPLE_F_KTHREAD     (1U << 4) /* a kernel thread: no user space */
 
 struct smolder_record_hdr {
-	__u32 kind;	    /* enum smolder_record_kind */
+	__u32 kind; /* enum smolder_record_kind */
 	__u32 record_bytes; /* bytes of this record */
-	__u64 time_ns;	    /* CLOCK_MONOTONIC */
-	__u32 pid;	    /* thread group id */
+	__u64 time_ns; /* CLOCK_MONOTONIC */
+	__u32 pid; /* thread group id */
 	__u32 tid;
 	/*
 	 * Generation of the process: a new value each time the BPF side sees a
@@ -80,7 +80,7 @@ struct smolder_sample {
 	__u32 stack_copy_bytes;
 	__u32 reserved;
 	__u64 user_regs[3]; /* SMOLDER_REG_IP, _SP, _BP at the sample (or the last kernel entry) */
-	char comm[SMOLDER_TASK_COMM_LEN];   /* process (group leader) name */
+	char comm[SMOLDER_TASK_COMM_LEN]; /* process (group leader) name */
 	char thread[SMOLDER_TASK_COMM_LEN]; /* thread name */
 	__u64 kstack[SMOLDER_MAX_STACK];
 	union {
@@ -89,6 +89,10 @@ struct smolder_sample {
 	};
 };
 
-enum smolder_reg { SMOLDER_REG_IP = 0, SMOLDER_REG_SP, SMOLDER_REG_BP };
+enum smolder_reg {
+	SMOLDER_REG_IP = 0,
+	SMOLDER_REG_SP,
+	SMOLDER_REG_BP
+};
 
 #endif /* SMOLDER_BPF_PROFILE_H */

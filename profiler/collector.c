@@ -20,6 +20,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 #include "collector.h"
 #include "log.h"
 #include "proctable.h"
+#include "unwind.h"
 
 #define COLLECTOR_MAX_PROCS	  32768
 #define COLLECTOR_MAX_PRELOADS	  4096
@@ -37,6 +40,8 @@
 #define COLLECTOR_GRACE_NS	  150000000 /* after a window's end, before closing it */
 #define COLLECTOR_POLL_MS	  100
 #define COLLECTOR_MAX_EXTRA_LABEL 64
+#define COLLECTOR_MAX_USER_FRAMES 1024
+#define COLLECTOR_UNWIND_BYTES	  (24UL << 20) /* CFI tables kept by the sampling thread */
 
 struct preload {
 	pid_t pid;
@@ -77,6 +82,15 @@ struct collector {
 	char **labels;
 	size_t nr_labels;
 	struct collector_stats stats; /* samples, dropped, windows, *_dropped */
+
+	/* sampling thread: user-space unwinding */
+	struct unwind_cache *unwind;
+	const void *vdso_image; /* our own vDSO: the same image in every process */
+	size_t vdso_bytes;
+	struct proc_entry *unwinding; /* the process being unwound (procs_lock held) */
+	uint64_t ips[COLLECTOR_MAX_USER_FRAMES];
+	uint8_t ip_flags[COLLECTOR_MAX_USER_FRAMES];
+	uint64_t adjusted[COLLECTOR_MAX_USER_FRAMES];
 
 	/* worker thread */
 	struct symbolizer *sym;
@@ -214,6 +228,116 @@ static void source_labels(void *ctx, pid_t pid, uint32_t gen, char cgroup[PROC_C
 
 /* ---- the sampling thread ---- */
 
+struct unwind_load {
+	struct collector *c;
+	pid_t pid;
+	const struct sym_map_entry *m;
+};
+
+static int load_table(void *arg, struct unwind_table **ret)
+{
+	struct unwind_load *l = arg;
+	struct unwind_table *t;
+	int fd, err;
+
+	if (!strcmp(l->m->path, "[vdso]")) {
+		if (!l->c->vdso_image)
+			return -ENOENT;
+		t = unwind_table__from_memory(l->c->vdso_image, l->c->vdso_bytes);
+	} else {
+		err = sym_maps__open(l->pid, l->m, &fd);
+		if (err)
+			return err;
+		t = unwind_table__from_fd(fd, -1);
+		close(fd);
+	}
+	if (!t)
+		return -errno;
+	*ret = t;
+	return 0;
+}
+
+/* The unwinder's view of an address: the CFI of the file mapped there, or none. */
+static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
+{
+	struct collector *c = arg;
+	const struct sym_map_entry *m = sym_maps__find(&c->unwinding->maps, ip);
+	struct unwind_load l = {c, c->unwinding->pid, m};
+	const struct unwind_table *t = NULL;
+	uint64_t key[3], vaddr;
+
+	if (!m || !m->executable)
+		return -ENOENT;
+	ret->table = NULL;
+	ret->bias = 0;
+	/* Anonymous memory (JIT code): frame pointers. */
+	if (m->path[0] != '/' && strcmp(m->path, "[vdso]"))
+		return 0;
+	/* Keyed by file identity, shared by every process mapping it. */
+	key[0] = (uint64_t)m->dev_major << 32 | m->dev_minor;
+	key[1] = m->inode;
+	key[2] = m->path[0] == '[' ? 1 : 0;
+	if (unwind_cache__get(c->unwind, key, sizeof(key), load_table, &l, &t) || !t)
+		return 0;
+	if (unwind_table__file_to_vaddr(t, ip - m->start + m->offset, &vaddr))
+		return 0;
+	ret->table = t;
+	ret->bias = ip - vaddr;
+	return 0;
+}
+
+/*
+ * Unwinds the copied user stack of s with the CFI of each binary; fills
+ * ret_frames with the addresses to name (return addresses minus one) and
+ * returns how many, setting *ret_flags' AGG_F_USER_TRUNCATED when the stack
+ * went deeper than the copy.
+ */
+static size_t unwind_sample(struct collector *c, const struct smolder_sample *s, size_t size,
+			    uint32_t *ret_flags)
+{
+	struct unwind_regs regs = {
+		.rip = s->user_regs[SMOLDER_REG_IP],
+		.rsp = s->user_regs[SMOLDER_REG_SP],
+		.rbp = s->user_regs[SMOLDER_REG_BP],
+	};
+	size_t copy = s->stack_copy_bytes, i;
+	struct unwind_result r = {};
+	struct proc_entry *p;
+
+	if (!(s->flags & SMOLDER_SAMPLE_F_USER_REGS))
+		return 0;
+	/* The record is cut after the copy: never read past it. */
+	if (offsetof(struct smolder_sample, stack) + copy > size)
+		copy = size - offsetof(struct smolder_sample, stack);
+
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
+	if (!p) {
+		pthread_mutex_unlock(&c->procs_lock);
+		c->stats.unwind_errors[UNWIND_ERR_NO_MAPPING]++;
+		return 0;
+	}
+	c->unwinding = p;
+	unwind__walk(&regs, s->stack, copy, find_cfi, c, COLLECTOR_MAX_USER_FRAMES, c->ips,
+		     c->ip_flags, &r);
+	c->unwinding = NULL;
+	pthread_mutex_unlock(&c->procs_lock);
+
+	for (i = 0; i < r.nr_frames; i++)
+		c->adjusted[i] = c->ips[i] - !!(c->ip_flags[i] & UNWIND_FRAME_RETURN_ADDRESS);
+	if (r.status == UNWIND_COMPLETE) {
+		c->stats.unwind_complete++;
+	} else if (r.status == UNWIND_TRUNCATED) {
+		c->stats.unwind_truncated++;
+		*ret_flags |= AGG_F_USER_TRUNCATED;
+	} else {
+		c->stats.unwind_errors[r.error < UNWIND_ERR_MAX ? r.error : 0]++;
+		/* What was found is kept; the stack is marked as not reaching its root. */
+		*ret_flags |= AGG_F_USER_TRUNCATED;
+	}
+	return r.nr_frames;
+}
+
 static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 {
 	struct collector *c = arg;
@@ -222,7 +346,8 @@ static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 	const uint64_t *ustack = (const uint64_t *)s->ustack;
 	struct aggregate *agg;
 	struct agg_key key;
-	size_t nk = 0, nu = 0;
+	size_t nk = 0, nu = 0, i;
+	uint32_t flags = 0;
 	int err;
 
 	if (s->kstack_bytes > 0)
@@ -243,6 +368,15 @@ static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 	else if (s->hdr.pid && nu)
 		check_addresses(c, s, ustack, nu);
 
+	if (s->flags & SMOLDER_SAMPLE_F_STACK_COPY) {
+		nu = unwind_sample(c, s, size, &flags);
+	} else {
+		/* Frame-pointer stacks: every frame but the leaf is a return address. */
+		for (i = 0; i < nu; i++)
+			c->adjusted[i] = ustack[i] - (i > 0);
+	}
+	ustack = c->adjusted;
+
 	memset(&key, 0, sizeof(key));
 	key.pid = s->hdr.pid;
 	key.tid = s->hdr.tid;
@@ -251,6 +385,7 @@ static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 	strncpy(key.thread, s->thread, sizeof(key.thread));
 	key.nr_kernel = (uint16_t)nk;
 	key.nr_user = (uint16_t)nu;
+	key.flags = flags;
 
 	agg = (int64_t)s->hdr.time_ns < c->cur_end_ns ? c->cur : c->next;
 	err = aggregate__add(agg, &key, kstack, ustack, 1);
@@ -465,6 +600,25 @@ static void *worker_main(void *arg)
 
 /* ---- lifecycle ---- */
 
+/* Our vDSO and its size: the kernel maps the same image into every process. */
+static void find_own_vdso(struct collector *c)
+{
+	struct sym_maps maps = {};
+	size_t i;
+
+	c->vdso_image = (const void *)getauxval(AT_SYSINFO_EHDR);
+	if (!c->vdso_image || sym_maps__read(getpid(), &maps))
+		goto out;
+	for (i = 0; i < maps.nr; i++) {
+		if ((uintptr_t)c->vdso_image == maps.entries[i].start)
+			c->vdso_bytes = maps.entries[i].end - maps.entries[i].start;
+	}
+out:
+	if (!c->vdso_bytes)
+		c->vdso_image = NULL;
+	sym_maps__free(&maps);
+}
+
 struct collector *collector__new(const struct collector_opts *opts)
 {
 	struct collector *c = calloc(1, sizeof(*c));
@@ -483,10 +637,15 @@ struct collector *collector__new(const struct collector_opts *opts)
 	c->cur = aggregate__new(opts->agg_bytes);
 	c->next = aggregate__new(opts->agg_bytes);
 	c->preloads = calloc(COLLECTOR_MAX_PRELOADS, sizeof(*c->preloads));
-	if (!c->procs || !c->sym || !c->cur || !c->next || !c->preloads) {
+	c->unwind = unwind_cache__new(&(struct unwind_cache_opts){
+		.max_bytes = COLLECTOR_UNWIND_BYTES,
+	});
+	if (!c->procs || !c->sym || !c->cur || !c->next || !c->preloads || !c->unwind) {
 		log_err("out of memory");
 		goto err_out;
 	}
+	if (opts->sampler.stack_copy_bytes)
+		find_own_vdso(c);
 	so = opts->sampler;
 	so.on_sample = on_sample;
 	so.on_event = on_event;
@@ -521,6 +680,7 @@ void collector__free(struct collector *c)
 	aggregate__free(c->next);
 	proctable__free(c->procs);
 	symbolizer__free(c->sym);
+	unwind_cache__free(c->unwind);
 	free(c->preloads);
 	free_labels(c->labels, c->nr_labels);
 	pthread_mutex_destroy(&c->procs_lock);
@@ -618,6 +778,7 @@ void collector__stats(struct collector *c, struct collector_stats *ret)
 	pthread_mutex_unlock(&c->queue_lock);
 	sampler__counters(c->sampler, &ret->bpf);
 	symbolizer__stats(c->sym, &ret->sym);
+	unwind_cache__stats(c->unwind, &ret->unwind);
 	pthread_mutex_lock(&c->procs_lock);
 	proctable__stats(c->procs, &ret->procs);
 	ret->maps_errors = c->maps_errors;

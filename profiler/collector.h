@@ -25,6 +25,7 @@
 #include "profile_build.h"
 #include "sampler.h"
 #include "symbolizer.h"
+#include "unwind.h"
 
 struct collector_window {
 	uint64_t seq; /* 0, 1, ... */
@@ -66,6 +67,11 @@ struct collector_stats {
 	uint64_t windows_dropped; /* windows dropped because the worker fell behind */
 	uint64_t preloads_dropped; /* new-process notices dropped (queue full) */
 	uint64_t maps_errors; /* processes whose mappings could not be read */
+	/* user stacks unwound in user space (stack copy mode) */
+	uint64_t unwind_complete; /* reached a known root */
+	uint64_t unwind_truncated; /* deeper than the copied window */
+	uint64_t unwind_errors[UNWIND_ERR_MAX]; /* stopped early, by reason */
+	struct unwind_cache_stats unwind;
 };
 
 /* Loads and attaches the sampler. NULL after printing what went wrong. */

@@ -7,10 +7,13 @@
  * thousands of stacks costs one symbolizer lookup. Kernel addresses share one
  * address space; a user address is keyed by its process generation.
  *
- * Stacks are leaf first, kernel frames before user frames. Every frame but
- * the leaf of each part is a return address; it is named and stored as
- * address - 1 so it points into the call instruction, as the caller's line
- * is what a reader wants to see.
+ * Stacks are leaf first, kernel frames before user frames. Every kernel frame
+ * but the leaf is a return address; it is named and stored as address - 1 so
+ * it points into the call instruction, as the caller's line is what a reader
+ * wants to see. User frames arrive already adjusted that way by the
+ * collector, which alone knows which are return addresses (a frame a signal
+ * interrupted is not). A user stack that did not reach its root ends in a
+ * synthetic [truncated] frame.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +47,7 @@ struct build_ctx {
 	size_t nr_slots; /* power of two */
 	size_t used;
 	uint64_t *loc_ids; /* scratch: one stack's location ids */
+	uint64_t truncated_loc; /* the synthetic [truncated] root, once made */
 	struct profile_build_stats stats;
 };
 
@@ -194,6 +198,9 @@ static int64_t location(struct build_ctx *c, uint64_t space, uint64_t addr)
 	return id;
 }
 
+/* The root of a user stack deeper than the copied window: never garbage frames. */
+static const struct pprof_line_desc truncated_line = {.name = "[truncated]"};
+
 static int add_entry(const struct agg_entry *e, void *arg)
 {
 	struct build_ctx *c = arg;
@@ -214,12 +221,21 @@ static int add_entry(const struct agg_entry *e, void *arg)
 			return (int)id;
 		c->loc_ids[n++] = (uint64_t)id;
 	}
+	/* User frames come already adjusted: each is the address to name. */
 	for (i = 0; i < k->nr_user; i++) {
-		addr = e->frames[k->nr_kernel + i] - (i > 0);
-		id = location(c, space, addr);
+		id = location(c, space, e->frames[k->nr_kernel + i]);
 		if (id < 0)
 			return (int)id;
 		c->loc_ids[n++] = (uint64_t)id;
+	}
+	if (k->flags & AGG_F_USER_TRUNCATED) {
+		if (!c->truncated_loc) {
+			id = pprof_builder__location(c->b, 0, 0, &truncated_line, 1);
+			if (id < 0)
+				return (int)id;
+			c->truncated_loc = (uint64_t)id;
+		}
+		c->loc_ids[n++] = c->truncated_loc;
 	}
 
 	memcpy(comm, k->comm, AGG_COMM_LEN);

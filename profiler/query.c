@@ -176,7 +176,8 @@ static int parse_args(int argc, char **argv, struct query_opts *o)
 				argv[optind - 1]);
 			return 2;
 		default:
-			log_err("unknown option '%s'; see 'smolder query --help'", argv[optind - 1]);
+			log_err("unknown option '%s'; see 'smolder query --help'",
+				argv[optind - 1]);
 			return 2;
 		}
 	}

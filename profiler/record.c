@@ -39,6 +39,7 @@ struct record_opts {
 	const char *output;
 	bool include_idle;
 	enum sampler_event event;
+	unsigned int stack_copy;
 };
 
 struct record_ctx {
@@ -50,7 +51,7 @@ struct record_ctx {
 
 static const char record_usage[] =
 	"Usage: smolder record [-F HZ] [-d SECONDS] [-p PID]... [-o FILE] [--include-idle]\n"
-	"                      [--event cpu-clock|cycles] [-v]\n"
+	"                      [--event cpu-clock|cycles] [--stack-copy BYTES] [-v]\n"
 	"\n"
 	"Samples every online CPU at HZ and writes a gzip pprof profile.\n"
 	"\n"
@@ -61,6 +62,9 @@ static const char record_usage[] =
 	"  -o, --output FILE    where to write (default smolder-<host>-<time>.pb.gz)\n"
 	"      --include-idle   keep samples of the idle task\n"
 	"      --event EVENT    cpu-clock (default, works in VMs) or cycles (needs a PMU)\n"
+	"      --stack-copy BYTES  user stack copied per sample and unwound with the\n"
+	"                       binaries' CFI, 0 or 1024-32768 (default 16384); 0 walks\n"
+	"                       frame pointers in the kernel instead\n"
 	"  -v, --verbose        print counters at the end; twice for debug messages\n"
 	"  -h, --help           this text\n"
 	"\n"
@@ -145,6 +149,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"include-idle", no_argument, NULL, 'I'},
 		{"event", required_argument, NULL, 'e'},
+		{"stack-copy", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -154,6 +159,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 
 	o->freq_hz = 99;
 	o->duration_s = 10;
+	o->stack_copy = 16384;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":F:d:p:o:vh", longopts, NULL)) != -1) {
@@ -193,6 +199,16 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 				log_err("unknown event '%s': use cpu-clock or cycles", optarg);
 				return 2;
 			}
+			break;
+		case 'S':
+			if (parse_long(optarg, 0, SMOLDER_STACK_COPY_MAX, "stack copy size", &v))
+				return 2;
+			if (v && v < 1024) {
+				log_err("invalid stack copy size '%s': 0 (frame pointers) or 1024 to %d bytes",
+					optarg, SMOLDER_STACK_COPY_MAX);
+				return 2;
+			}
+			o->stack_copy = (unsigned int)v;
 			break;
 		case 'v':
 			smolder_verbosity++;
@@ -271,6 +287,34 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		(unsigned long long)w->build.no_mapping);
 }
 
+/* The share of user stacks that reached their root, and why the others did not. */
+static void print_unwind(const struct collector_stats *st)
+{
+	uint64_t errors = 0, total;
+	char reasons[512] = "";
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < UNWIND_ERR_MAX; i++)
+		errors += st->unwind_errors[i];
+	total = st->unwind_complete + st->unwind_truncated + errors;
+	if (!total)
+		return;
+	for (i = 1; i < UNWIND_ERR_MAX && len < sizeof(reasons); i++) {
+		if (st->unwind_errors[i])
+			len += (size_t)snprintf(reasons + len, sizeof(reasons) - len, "%s%s %llu",
+						len ? ", " : " (", unwind__error_str(i),
+						(unsigned long long)st->unwind_errors[i]);
+	}
+	if (len && len < sizeof(reasons) - 1)
+		strcat(reasons, ")");
+	log_info(
+		"user stacks: %.1f%% complete, %.1f%% truncated, %.1f%% stopped by an unwind error%s",
+		100.0 * (double)st->unwind_complete / (double)total,
+		100.0 * (double)st->unwind_truncated / (double)total,
+		100.0 * (double)errors / (double)total, reasons);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = {};
@@ -316,6 +360,7 @@ int cmd_record(int argc, char **argv)
 	co.sampler.pids = o.pids;
 	co.sampler.nr_pids = o.nr_pids;
 	co.sampler.track_processes = true;
+	co.sampler.stack_copy_bytes = o.stack_copy;
 	co.agg_bytes = RECORD_AGG_BYTES;
 	co.comments = comments;
 	co.nr_comments = 1;
@@ -350,6 +395,8 @@ int cmd_record(int argc, char **argv)
 			"%llu samples lost: %llu ring buffer full, %llu aggregate full, %llu malformed",
 			(unsigned long long)lost, (unsigned long long)st.bpf.v[SMOLDER_CNT_LOST],
 			(unsigned long long)st.dropped, (unsigned long long)st.bpf.bad_records);
+	if (o.stack_copy)
+		print_unwind(&st);
 	if (smolder_verbosity)
 		print_counters(&st, &ctx.w);
 	ret = 0;

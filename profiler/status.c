@@ -113,7 +113,8 @@ static void print_status(const char *path, const struct agent_status *st, bool r
 	if (running)
 		printf("smolder agent: running, pid %" PRId64 ", up %s\n", st->pid, a);
 	else
-		printf("smolder agent: NOT RUNNING (pid %" PRId64 " is gone); status below is stale\n",
+		printf("smolder agent: NOT RUNNING (pid %" PRId64
+		       " is gone); status below is stale\n",
 		       st->pid);
 	printf("  status file:      %s\n", path);
 	format_time(st->started_nanos, a, sizeof(a));

@@ -200,7 +200,7 @@ static bool is_temp_name(const char *name)
 		return false;
 	suffix = name + len - 7;
 	return suffix[0] == '.' && !strncmp(suffix - strlen(STORE_NAME_SUFFIX), STORE_NAME_SUFFIX,
-					     strlen(STORE_NAME_SUFFIX));
+					    strlen(STORE_NAME_SUFFIX));
 }
 
 static char *join3(const char *a, const char *b, const char *c)
@@ -339,7 +339,7 @@ static int walk_store(struct walk *w, int dirfd)
 		close(fd);
 	}
 	closedir(d);
-	if (!err)
+	if (!err && w->windows.nr)
 		qsort(w->windows.v, w->windows.nr, sizeof(*w->windows.v), entry_cmp);
 	return err;
 }
@@ -451,21 +451,26 @@ void store__format_error(const char *dir, int err, char *buf, size_t len)
 {
 	switch (err) {
 	case ELOOP:
-		snprintf(buf, len, "store directory '%s' is a symlink; give a real directory with --store",
+		snprintf(buf, len,
+			 "store directory '%s' is a symlink; give a real directory with --store",
 			 dir);
 		break;
 	case EPERM:
-		snprintf(buf, len,
-			 "store directory '%s' is owned by another user; chown it to uid %u or give another with --store",
-			 dir, (unsigned int)geteuid());
+		snprintf(
+			buf, len,
+			"store directory '%s' is owned by another user; chown it to uid %u or give another with --store",
+			dir, (unsigned int)geteuid());
 		break;
 	case ENOTDIR:
-		snprintf(buf, len, "store directory '%s' is not a directory; give a directory with --store",
+		snprintf(buf, len,
+			 "store directory '%s' is not a directory; give a directory with --store",
 			 dir);
 		break;
 	default:
-		snprintf(buf, len, "cannot open store directory '%s': %s; give a writable directory with --store",
-			 dir, strerror(err));
+		snprintf(
+			buf, len,
+			"cannot open store directory '%s': %s; give a writable directory with --store",
+			dir, strerror(err));
 		break;
 	}
 }
@@ -766,7 +771,10 @@ out_free:
 	return err;
 }
 
-enum status_kind { STATUS_I64, STATUS_U64 };
+enum status_kind {
+	STATUS_I64,
+	STATUS_U64
+};
 
 static const struct status_key {
 	const char *key;

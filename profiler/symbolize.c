@@ -56,7 +56,7 @@ static const char symbolize_usage[] =
 	"  -h, --help            this text\n"
 	"\n"
 	"EXAMPLES:\n"
-	"  smolder symbolize --elf /usr/bin/python3.11 0x2b6b10\n"
+	"  smolder symbolize --elf /usr/bin/python3.11 0x4f0a60\n"
 	"  smolder symbolize --pid 1234 7f3a12c45e10 7f3a12c46000\n"
 	"  cut -d' ' -f1 addrs.txt | smolder symbolize --elf ./app --no-inlines\n";
 

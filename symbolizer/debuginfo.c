@@ -186,8 +186,8 @@ static int find_by_debuglink(const struct sym_debug_query *q, const struct sym_e
 	return -ENOENT;
 }
 
-int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f,
-			int *ret_fd, enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches)
+int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f, int *ret_fd,
+			enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches)
 {
 	unsigned int mismatches = 0;
 	int fd = -ENOENT;

@@ -242,7 +242,8 @@ static int build_index(struct sym_dwarf *d)
 		if (err && err != -E2BIG)
 			return err;
 	}
-	qsort(d->ranges, d->nr_ranges, sizeof(*d->ranges), cmp_aranges);
+	if (d->nr_ranges)
+		qsort(d->ranges, d->nr_ranges, sizeof(*d->ranges), cmp_aranges);
 	/* Units with code are walked for inlined instances on first use. */
 	d->has_inlines = d->nr_ranges > 0;
 	d->bytes += cap_units * sizeof(*d->units) + cap_ranges * sizeof(*d->ranges);
@@ -502,8 +503,8 @@ static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int
 			   sizeof(*u->node_ranges), SYM_DWARF_MAX_RANGES);
 		if (err)
 			return err;
-		u->node_ranges[u->nr_node_ranges++] = (struct dw_range){
-			.lo = lo, .hi = hi, .node = (uint32_t)u->nr_nodes};
+		u->node_ranges[u->nr_node_ranges++] =
+			(struct dw_range){.lo = lo, .hi = hi, .node = (uint32_t)u->nr_nodes};
 	}
 	if (u->nr_node_ranges == first)
 		return 0;

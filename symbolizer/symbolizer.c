@@ -145,7 +145,7 @@ sym_log(struct symbolizer *s, enum sym_log_level level, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 
-	if (!s->log)
+	if (!s || !s->log)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -591,6 +591,11 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+int sym_maps__open(pid_t pid, const struct sym_map_entry *m, int *ret_fd)
+{
+	return open_mapped_file(NULL, pid, m, ret_fd);
 }
 
 static struct binding *binding_find(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t inode)

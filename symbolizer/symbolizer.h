@@ -58,6 +58,14 @@ int sym_maps__read(pid_t pid, struct sym_maps *ret);
 const struct sym_map_entry *sym_maps__find(const struct sym_maps *maps, uint64_t addr);
 /* Frees the entries; accepts a zeroed struct. */
 void sym_maps__free(struct sym_maps *maps);
+/*
+ * Opens the file behind mapping m of process pid the way the symbolizer
+ * does: /proc/PID/map_files first, then inside /proc/PID/root without
+ * leaving it, then (the process gone) the host path if it is still the same
+ * inode. Stateless, so any thread may call it. *ret_fd is the caller's to
+ * close. 0 or a negative errno.
+ */
+int sym_maps__open(pid_t pid, const struct sym_map_entry *m, int *ret_fd);
 
 /* What a lookup found. Strings are borrowed until the next call on the symbolizer. */
 struct sym_frame {

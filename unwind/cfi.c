@@ -1120,6 +1120,25 @@ static int cfi_elf_sections(Elf *elf, bool want_eh_frame, struct cfi_section *se
 	return 0;
 }
 
+/* Keeps the file's PT_LOAD segments, for unwind_table__file_to_vaddr(). */
+static void cfi_segments(Elf *elf, struct unwind_table *t)
+{
+	size_t nr_phdrs, i;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &nr_phdrs))
+		return;
+	for (i = 0; i < nr_phdrs && t->nr_segments < UNWIND_MAX_SEGMENTS; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		t->segments[t->nr_segments++] = (struct unwind_segment){
+			.offset = ph.p_offset,
+			.filesz = ph.p_filesz,
+			.vaddr = ph.p_vaddr,
+		};
+	}
+}
+
 static struct unwind_table *cfi_from_elf(Elf *elf, int debug_fd)
 {
 	struct cfi_section secs[4];
@@ -1142,6 +1161,8 @@ static struct unwind_table *cfi_from_elf(Elf *elf, int debug_fd)
 			cfi_elf_sections(debug_elf, false, secs, &nr, 4);
 	}
 	err = cfi_build(secs, nr, &t);
+	if (!err)
+		cfi_segments(elf, t);
 out:
 	elf_end(debug_elf);
 	if (err) {
@@ -1206,6 +1227,22 @@ struct unwind_table *unwind_table__from_section(enum unwind_section_kind kind,
 		return NULL;
 	}
 	return t;
+}
+
+int unwind_table__file_to_vaddr(const struct unwind_table *t, uint64_t file_offset,
+				uint64_t *ret_vaddr)
+{
+	const struct unwind_segment *seg;
+	size_t i;
+
+	for (i = 0; i < t->nr_segments; i++) {
+		seg = &t->segments[i];
+		if (file_offset >= seg->offset && file_offset - seg->offset < seg->filesz) {
+			*ret_vaddr = file_offset - seg->offset + seg->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void unwind_table__free(struct unwind_table *t)

@@ -91,6 +91,13 @@ struct unwind_table *unwind_table__from_section(enum unwind_section_kind kind,
 
 /* Accepts NULL. */
 void unwind_table__free(struct unwind_table *t);
+/*
+ * The ELF virtual address of a file offset, through the PT_LOAD segments of
+ * the file the table was built from (from_fd and from_memory only). 0, or
+ * -ENOENT when no segment holds the offset.
+ */
+int unwind_table__file_to_vaddr(const struct unwind_table *t, uint64_t file_offset,
+				uint64_t *ret_vaddr);
 
 /*
  * The rule covering ELF virtual address elf_addr. Addresses no FDE covers

@@ -18,10 +18,21 @@ struct unwind_row {
 	uint8_t rbp; /* enum unwind_rbp_rule */
 };
 
+#define UNWIND_MAX_SEGMENTS 16
+
+/* A PT_LOAD segment of the file the table came from. */
+struct unwind_segment {
+	uint64_t offset; /* p_offset */
+	uint64_t filesz; /* p_filesz */
+	uint64_t vaddr; /* p_vaddr */
+};
+
 struct unwind_table {
 	uint64_t base; /* ELF vaddr of the first row */
 	struct unwind_row *rows;
 	size_t nr_rows;
+	struct unwind_segment segments[UNWIND_MAX_SEGMENTS];
+	size_t nr_segments;
 };
 
 /* The row covering elf_addr, or NULL when the address is outside the table. */

@@ -26,7 +26,8 @@ static const struct cgroup_case cases[] = {
 	 "nginx.service"},
 	{"v2 session", "0::/user.slice/user-1000.slice/session-3.scope\n",
 	 "/user.slice/user-1000.slice/session-3.scope", "", "session-3.scope"},
-	{"v2 user service", "0::/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.socket\n",
+	{"v2 user service",
+	 "0::/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.socket\n",
 	 "/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.socket", "", "dbus.socket"},
 	{"v2 root", "0::/\n", "/", "", ""},
 	{"v2 init.scope", "0::/init.scope\n", "/init.scope", "", "init.scope"},
@@ -65,9 +66,11 @@ static const struct cgroup_case cases[] = {
 	 "/system.slice/docker-" ID ".scope", ID, "docker-" ID ".scope"},
 	{"v2 wins over v1", "1:name=systemd:/a.service\n0::/system.slice/b.service\n",
 	 "/system.slice/b.service", "", "b.service"},
-	{"upper-case hex is no id", "0::/docker/4F1C2E7A9B3D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7\n",
+	{"upper-case hex is no id",
+	 "0::/docker/4F1C2E7A9B3D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7\n",
 	 "/docker/4F1C2E7A9B3D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7", "", ""},
-	{"63 hex digits is no id", "0::/docker/4f1c2e7a9b3d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e\n",
+	{"63 hex digits is no id",
+	 "0::/docker/4f1c2e7a9b3d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e\n",
 	 "/docker/4f1c2e7a9b3d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e", "", ""},
 	{"bare suffix is no unit", "0::/x/.service\n", "/x/.service", "", ""},
 	{"no final newline, junk lines", "garbage\n:::\n0::/system.slice/a.service",
@@ -97,8 +100,8 @@ static void test_real_world(void **state)
 
 static void test_unparsable(void **state)
 {
-	static const char *const texts[] = {"", "\n\n", "hello", "0::relative/path\n",
-					    "x::/a\n", "0:/a\n", "7:memory:/a\n"};
+	static const char *const texts[] = {
+		"", "\n\n", "hello", "0::relative/path\n", "x::/a\n", "0:/a\n", "7:memory:/a\n"};
 	struct cgroup_info info;
 	size_t i;
 

@@ -70,9 +70,8 @@ static void test_set_values(void **state)
 	assert_int_equal(config__set(&c, "verbose", NULL, err, sizeof(err)), 0);
 	assert_int_equal(config__set(&c, "verbose", NULL, err, sizeof(err)), 0);
 	assert_int_equal(c.verbosity, 2); /* capped */
-	assert_int_equal(config__set(&c, "upload", "https://pyro.example:4040/ingest", err,
-				     sizeof(err)),
-			 0);
+	assert_int_equal(
+		config__set(&c, "upload", "https://pyro.example:4040/ingest", err, sizeof(err)), 0);
 	assert_string_equal(c.upload_url, "https://pyro.example:4040/ingest");
 	config__free(&c);
 }
@@ -99,11 +98,13 @@ static void test_bad_values_keep_config(void **state)
 		const char *key, *value, *msg;
 		int ret;
 	} cases[] = {
-		{"frequency", "0", "invalid frequency '0': expected a whole number of Hz from 1 to 10000", -EINVAL},
+		{"frequency", "0",
+		 "invalid frequency '0': expected a whole number of Hz from 1 to 10000", -EINVAL},
 		{"frequency", "10001", "invalid frequency '10001'", -EINVAL},
 		{"frequency", "-5", "invalid frequency '-5'", -EINVAL},
 		{"frequency", "99hz", "invalid frequency '99hz'", -EINVAL},
-		{"window", "0", "invalid window '0': expected a whole number of seconds from 1 to 3600", -EINVAL},
+		{"window", "0",
+		 "invalid window '0': expected a whole number of seconds from 1 to 3600", -EINVAL},
 		{"window", "3601", "invalid window '3601'", -EINVAL},
 		{"window", "", "invalid window ''", -EINVAL},
 		{"retention-age", "7w", "invalid retention-age '7w'", -EINVAL},
@@ -111,7 +112,8 @@ static void test_bad_values_keep_config(void **state)
 		{"retention-size", "1P", "invalid retention-size '1P'", -EINVAL},
 		{"retention-size", "1 G", "invalid retention-size '1 G'", -EINVAL},
 		{"retention-size", "99999999999T", "invalid retention-size", -EINVAL},
-		{"include-idle", "maybe", "invalid include-idle 'maybe': expected true or false", -EINVAL},
+		{"include-idle", "maybe", "invalid include-idle 'maybe': expected true or false",
+		 -EINVAL},
 		{"upload", "ftp://x", "invalid upload URL 'ftp://x'", -EINVAL},
 		{"store", "", "invalid store directory ''", -EINVAL},
 		{"verbose", "3", "invalid verbose '3'", -EINVAL},
@@ -155,7 +157,9 @@ static void test_labels(void **state)
 	assert_int_equal(config__set(&c, "label", "env=dev", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "label 'env' is given twice; keep one value for each key");
 	assert_int_equal(config__set(&c, "label", "container_id=x", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "invalid label 'container_id=x': 'container_id' is set by smolder itself; choose another key");
+	assert_string_equal(
+		err,
+		"invalid label 'container_id=x': 'container_id' is set by smolder itself; choose another key");
 	assert_int_equal(config__set(&c, "label", "pid=1", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config__set(&c, "label", "9x=1", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config__set(&c, "label", "a-b=1", err, sizeof(err)), -EINVAL);
@@ -222,7 +226,8 @@ static void test_file_errors(void **state)
 		{"frequency = 99\n# ok\nwindw = 60\n", "/etc/smolder.conf:3: unknown key 'windw'"},
 		{"window = 0\n",
 		 "/etc/smolder.conf:1: invalid window '0': expected a whole number of seconds from 1 to 3600"},
-		{"\n\njust words\n", "/etc/smolder.conf:3: expected 'key = value', got 'just words'"},
+		{"\n\njust words\n",
+		 "/etc/smolder.conf:3: expected 'key = value', got 'just words'"},
 		{"= 5\n", "/etc/smolder.conf:1: missing key before '='"},
 		{"include-idle =\n", "/etc/smolder.conf:1: 'include-idle' needs a value"},
 		{"label = pid=1\n",

@@ -754,6 +754,60 @@ static void test_merge(void **state)
 	pprof_builder__free(b2);
 }
 
+/* Keeps samples whose "pid" label is the number in ctx. */
+static bool keep_pid(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_label; i++) {
+		if (!strcmp(pprof__str(p, s->label[i]->key), "pid"))
+			return s->label[i]->num == *(const int64_t *)ctx;
+	}
+	return false;
+}
+
+static void test_merge_filtered(void **state)
+{
+	struct pprof_builder *b1, *m;
+	pprof_profile_t *p1, *out;
+	int64_t pid = 42;
+
+	b1 = build_reference(T_TIME, 1);
+	p1 = reread(b1);
+
+	m = pprof_builder__new();
+	ASSERT_TRUE(m, "builder");
+	ASSERT_EQ(pprof_builder__merge_filtered(m, p1, keep_pid, &pid), 0, "filtered merge");
+	out = reread(m);
+	ASSERT_EQ(out->n_sample, 1, "only the pid 42 sample kept");
+	ASSERT_EQ(out->sample[0]->value[0], 3, "its value");
+	ASSERT_EQ(out->n_location, 2, "only locations kept samples reach");
+	ASSERT_TRUE(!has_function(out, "py_work"), "frames of dropped samples not interned");
+	ASSERT_EQ(out->time_nanos, T_TIME, "time span merged");
+	pprof__profile_free(out);
+	pprof_builder__free(m);
+
+	/* Nothing kept: header and time still merged, and a later merge still checks types. */
+	pid = 7;
+	m = pprof_builder__new();
+	ASSERT_TRUE(m, "builder");
+	ASSERT_EQ(pprof_builder__merge_filtered(m, p1, keep_pid, &pid), 0, "merge keeping none");
+	out = reread(m);
+	ASSERT_EQ(out->n_sample, 0, "no sample");
+	ASSERT_EQ(out->n_sample_type, 2, "sample types taken");
+	ASSERT_EQ(out->time_nanos, T_TIME, "time taken");
+	pprof__profile_free(out);
+	/* A NULL filter is pprof_builder__merge(). */
+	ASSERT_EQ(pprof_builder__merge_filtered(m, p1, NULL, NULL), 0, "unfiltered merge");
+	out = reread(m);
+	ASSERT_EQ(out->n_sample, 4, "every sample");
+	pprof__profile_free(out);
+	pprof_builder__free(m);
+
+	pprof__profile_free(p1);
+	pprof_builder__free(b1);
+}
+
 static void test_merge_type_mismatch(void **state)
 {
 	const struct pprof_value_type wall = {"wall", "nanoseconds"};
@@ -987,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_read_rejects),
 		cmocka_unit_test(test_renumber),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_filtered),
 		cmocka_unit_test(test_merge_type_mismatch),
 		cmocka_unit_test(test_go_fixture),
 		cmocka_unit_test(test_go_tool_pprof),

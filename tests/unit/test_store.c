@@ -23,8 +23,8 @@
 
 #include "store.h"
 
-#define NS	 1000000000LL
-#define T0	 1795255200LL /* 2026-11-21T10:00:00Z */
+#define NS		   1000000000LL
+#define T0		   1795255200LL /* 2026-11-21T10:00:00Z */
 #define NOW_AT_T0(extra_s) ((T0 + (extra_s)) * NS)
 
 static char tmpdir[64];
@@ -87,8 +87,8 @@ static void test_path_layout(void **state)
 	assert_true(exists(want));
 	/* Hostile host names cannot climb out of the folder. */
 	assert_int_equal(store__path(s, T0 * NS, "../../etc/x y", path, sizeof(path)), 0);
-	snprintf(want, sizeof(want), "%s/2026-11-21/10/smolder-.._.._etc_x_y-20261121T100000Z.pb.gz",
-		 dir);
+	snprintf(want, sizeof(want),
+		 "%s/2026-11-21/10/smolder-.._.._etc_x_y-20261121T100000Z.pb.gz", dir);
 	assert_string_equal(path, want);
 	assert_int_equal(store__path(s, T0 * NS, "h", path, 20), -ENAMETOOLONG);
 
@@ -126,8 +126,7 @@ static void test_retention_age(void **state)
 	make_window(s, -8 * 86400 + 60, 100, old2, sizeof(old2));
 	make_window(s, -86400, 100, recent, sizeof(recent));
 	deleted_count = 0;
-	assert_int_equal(store__retention(s, NOW_AT_T0(0), 7 * 86400, 0, on_delete, &freed, &u),
-			 0);
+	assert_int_equal(store__retention(s, NOW_AT_T0(0), 7 * 86400, 0, on_delete, &freed, &u), 0);
 	assert_int_equal(deleted_count, 2);
 	assert_string_equal(deleted_why[0], "age");
 	assert_int_equal(freed, 200);

@@ -1,0 +1,1 @@
+$SMOLDER query --label pid=1 --label 9lives=x

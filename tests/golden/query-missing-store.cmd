@@ -1,0 +1,1 @@
+$SMOLDER query --store does-not-exist

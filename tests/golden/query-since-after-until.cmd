@@ -1,0 +1,1 @@
+$SMOLDER query --since 2026-11-21T11:00:00Z --until 2026-11-21T10:00:00Z

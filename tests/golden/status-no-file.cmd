@@ -1,0 +1,1 @@
+mkdir st && $SMOLDER status --store st

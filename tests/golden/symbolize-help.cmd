@@ -1,0 +1,1 @@
+$SMOLDER symbolize --help
