@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "aggregate.h"
+#include "cgroup.h"
 #include "collector.h"
 #include "log.h"
 #include "proctable.h"
@@ -154,12 +155,22 @@ static void enqueue_preload(struct collector *c, pid_t pid, uint32_t gen)
 static void new_generation(struct collector *c, const struct smolder_sample *s)
 {
 	struct proc_entry *p;
-	bool is_new;
+	struct cgroup_info cg;
+	bool is_new, have_cg = false;
 
+	/* Read before taking the lock: the worker may be waiting on it. */
+	if (c->opts.proc_labels)
+		have_cg = cgroup__read((pid_t)s->hdr.pid, &cg) == 0;
 	pthread_mutex_lock(&c->procs_lock);
 	p = proctable__get(c->procs, (pid_t)s->hdr.pid, s->hdr.gen, &is_new);
-	if (p && is_new)
+	if (p && is_new) {
 		read_maps(c, p);
+		if (have_cg) {
+			snprintf(p->cgroup, sizeof(p->cgroup), "%s", cg.cgroup);
+			snprintf(p->systemd_unit, sizeof(p->systemd_unit), "%s", cg.systemd_unit);
+			snprintf(p->container_id, sizeof(p->container_id), "%s", cg.container_id);
+		}
+	}
 	pthread_mutex_unlock(&c->procs_lock);
 	if (p && is_new)
 		enqueue_preload(c, (pid_t)s->hdr.pid, s->hdr.gen);
@@ -633,12 +644,12 @@ struct collector *collector__new(const struct collector_opts *opts)
 	pthread_mutex_init(&c->queue_lock, NULL);
 	pthread_cond_init(&c->queue_cond, NULL);
 	c->procs = proctable__new(COLLECTOR_MAX_PROCS);
-	c->sym = symbolizer__new(NULL);
+	c->sym = symbolizer__new(&(struct symbolizer_opts){.max_bytes = opts->sym_bytes});
 	c->cur = aggregate__new(opts->agg_bytes);
 	c->next = aggregate__new(opts->agg_bytes);
 	c->preloads = calloc(COLLECTOR_MAX_PRELOADS, sizeof(*c->preloads));
 	c->unwind = unwind_cache__new(&(struct unwind_cache_opts){
-		.max_bytes = COLLECTOR_UNWIND_BYTES,
+		.max_bytes = opts->unwind_bytes ? opts->unwind_bytes : COLLECTOR_UNWIND_BYTES,
 	});
 	if (!c->procs || !c->sym || !c->cur || !c->next || !c->preloads || !c->unwind) {
 		log_err("out of memory");
@@ -717,6 +728,8 @@ int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t dea
 			break;
 		}
 		err = 0;
+		if (c->opts.on_tick)
+			c->opts.on_tick(c->opts.ctx);
 		/* Every sample stamped before the end has been drained by now. */
 		if (c->cur_end_ns != INT64_MAX &&
 		    now_ns(CLOCK_MONOTONIC) >= c->cur_end_ns + COLLECTOR_GRACE_NS) {

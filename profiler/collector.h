@@ -50,10 +50,14 @@ struct collector_opts {
 	int64_t window_ns; /* 0: one window until collector__run() returns */
 	bool align; /* windows end on wall-clock multiples of window_ns */
 	size_t agg_bytes; /* cap of one window's aggregate */
+	size_t sym_bytes; /* symbolizer cache cap; 0: its default */
+	size_t unwind_bytes; /* CFI table cache cap; 0: the default, 24 MiB */
 	bool proc_labels; /* label samples with cgroup, systemd_unit, container_id */
 	const char *const *comments; /* borrowed for the collector's life */
 	size_t nr_comments;
 	collector_window_fn on_window;
+	/* Called on the sampling thread about every 100 ms (may be NULL). */
+	void (*on_tick)(void *ctx);
 	void *ctx;
 };
 

@@ -7,6 +7,7 @@
 #define SMOLDER_COMMANDS_H
 
 int cmd_record(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

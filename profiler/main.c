@@ -69,11 +69,13 @@ struct command {
 
 static const struct command commands[] = {
 	{"record", cmd_record, "sample every CPU and write a pprof profile"},
+	{"agent", cmd_agent, "profile the machine continuously into a local store"},
 	{"report", cmd_report, "print the hottest functions of profiles"},
 	{"flamegraph", cmd_flamegraph, "write an interactive flame graph (HTML) or folded stacks"},
 	{"diff", cmd_diff, "compare two profiles: what got slower, and is it real"},
 	{"symbolize", cmd_symbolize, "print function, file:line and inline frames of addresses"},
-	{"query", cmd_query, "merge the agent's stored windows by time and labels into one profile"},
+	{"query", cmd_query,
+	 "merge the agent's stored windows by time and labels into one profile"},
 	{"status", cmd_status, "print the state of the running agent"},
 };
 

@@ -169,10 +169,13 @@ static int handle_record(void *ctx, void *data, size_t size)
 
 static size_t ringbuf_size(unsigned int nr_cpus, unsigned int freq, unsigned int stack_copy)
 {
-	/* A second of full-size records from every CPU, as a power of two in [1, 256] MiB. */
+	/*
+	 * Half a second of full-size records from every CPU, five times the
+	 * drain interval, as a power of two in [1, 256] MiB.
+	 */
 	uint64_t record = offsetof(struct smolder_sample, ustack) +
 			  (stack_copy ? stack_copy : sizeof(((struct smolder_sample *)0)->ustack));
-	uint64_t want = (uint64_t)nr_cpus * freq * record;
+	uint64_t want = (uint64_t)nr_cpus * freq * record / 2;
 	size_t size = 1 << 20;
 
 	while (size < want && size < (256u << 20))

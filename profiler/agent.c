@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smolder agent: always-on whole-machine profiling into a local store.
+ *
+ * One collector (collector.c) runs for the agent's life with back-to-back
+ * windows aligned on wall-clock multiples of the window length. Its worker
+ * thread calls write_window() with each closed window's profile: it goes to
+ * the store (temporary name + rename, so a reader never sees a partial file),
+ * then retention runs, the status file is rewritten and one line is logged.
+ *
+ * A window that cannot be written (disk full, store gone) is kept in memory
+ * and retried before the next one is written; at most AGENT_MAX_PENDING are
+ * kept, the oldest dropped (counted, logged) beyond that. The error is logged
+ * once per window.
+ *
+ * Signals: SIGTERM and SIGINT close the open window, write it and exit 0.
+ * SIGHUP rereads the configuration file: labels and retention change at
+ * once; frequency, window length and store need a restart (logged). A
+ * configuration that does not load is logged and the old one kept.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+
+#define AGENT_MAX_PENDING   16
+#define AGENT_AGG_BYTES	    (16UL << 20)
+#define AGENT_SYM_BYTES	    (12UL << 20)
+#define AGENT_UNWIND_BYTES  (8UL << 20)
+#define AGENT_STACK_COPY    16384
+#define AGENT_MAX_CLI_PAIRS 128
+
+static volatile sig_atomic_t agent_stop;
+static volatile sig_atomic_t agent_reload;
+
+/* A command-line option, kept to be applied again over a reloaded file. */
+struct cli_pair {
+	const char *key;
+	const char *value; /* NULL for flags */
+};
+
+struct pending_write {
+	struct pprof_builder *b;
+	int64_t time_nanos;
+};
+
+struct agent {
+	struct agent_config cfg; /* under lock: the worker reads labels and retention */
+	pthread_mutex_t lock;
+	const char *config_path;
+	struct cli_pair cli[AGENT_MAX_CLI_PAIRS];
+	size_t nr_cli;
+	struct store *store;
+	struct collector *collector;
+	char host[256];
+	int64_t started_nanos;
+
+	/* worker thread */
+	struct pending_write pending[AGENT_MAX_PENDING];
+	size_t nr_pending;
+	struct agent_status status;
+	uint64_t dropped_windows;
+};
+
+static const char agent_usage[] =
+	"Usage: smolder agent [--config FILE] [options]\n"
+	"\n"
+	"Profiles the whole machine continuously and stores one pprof profile per window.\n"
+	"Every option is also a key of the configuration file (key = value); options win.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE          configuration file (key = value lines)\n"
+	"  -F, --frequency HZ         samples per second per CPU, 1-10000 (default 99)\n"
+	"  -w, --window SECONDS       length of each stored profile, 1-3600 (default 60)\n"
+	"  -s, --store DIR            where profiles go (default /var/lib/smolder)\n"
+	"      --retention-age AGE    delete windows older than AGE: 30m, 12h, 7d (default 7d)\n"
+	"      --retention-size SIZE  keep the store under SIZE: 500M, 1G (default 1G)\n"
+	"  -l, --label KEY=VALUE      add a label to every sample (repeatable), e.g. version=1.4.2\n"
+	"      --include-idle         keep samples of the idle task\n"
+	"      --status-file FILE     where the agent keeps its state (default <store>/status)\n"
+	"  -v, --verbose              more messages\n"
+	"  -h, --help                 this text\n"
+	"\n"
+	"Signals: SIGTERM/SIGINT write the open window and exit; SIGHUP rereads the file.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  smolder agent --config /etc/smolder/smolder.conf\n"
+	"  smolder agent --store /tmp/prof --window 10 --label version=1.4.2\n"
+	"  smolder query --store /tmp/prof --since -1h -o last-hour.pb.gz\n";
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		agent_reload = 1;
+	else
+		agent_stop = 1;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Loads the file (if any), then the command-line options over it. */
+static int load_config(struct agent *a, struct agent_config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	ret = config__init(cfg);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	if (a->config_path) {
+		ret = config__load_file(cfg, a->config_path, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < a->nr_cli; i++) {
+		ret = config__set(cfg, a->cli[i].key, a->cli[i].value, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_args(struct agent *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"frequency", required_argument, NULL, 'F'},
+		{"window", required_argument, NULL, 'w'},
+		{"store", required_argument, NULL, 's'},
+		{"retention-age", required_argument, NULL, 'A'},
+		{"retention-size", required_argument, NULL, 'S'},
+		{"label", required_argument, NULL, 'l'},
+		{"include-idle", no_argument, NULL, 'I'},
+		{"status-file", required_argument, NULL, 'f'},
+		{"upload", required_argument, NULL, 'U'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	int opt, idx;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:F:w:s:l:vh", longopts, &idx)) != -1) {
+		const char *key = NULL;
+
+		switch (opt) {
+		case 'c':
+			a->config_path = optarg;
+			continue;
+		case 'h':
+			fputs(agent_usage, stdout);
+			return 0;
+		case ':':
+			log_err("option '%s' needs a value; see 'smolder agent --help'",
+				argv[optind - 1]);
+			return 2;
+		case '?':
+			log_err("unknown option '%s'; see 'smolder agent --help'",
+				argv[optind - 1]);
+			return 2;
+		case 'F':
+			key = "frequency";
+			break;
+		case 'w':
+			key = "window";
+			break;
+		case 's':
+			key = "store";
+			break;
+		case 'l':
+			key = "label";
+			break;
+		case 'v':
+			key = "verbose";
+			smolder_verbosity++;
+			break;
+		default:
+			/* Long-only options: the config key is the option's name. */
+			key = longopts[idx].name;
+			break;
+		}
+		if (a->nr_cli == AGENT_MAX_CLI_PAIRS) {
+			log_err("too many options");
+			return 2;
+		}
+		a->cli[a->nr_cli].key = key;
+		a->cli[a->nr_cli].value = (opt == 'v' || opt == 'I') ? NULL : optarg;
+		a->nr_cli++;
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'; see 'smolder agent --help'", argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
+static uint64_t rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void on_delete(const char *path, uint64_t bytes, const char *why, void *ctx)
+{
+	log_info("retention: deleted %s (%llu bytes, %s)", path, (unsigned long long)bytes, why);
+}
+
+/* Writes one window to the store; -errno when it could not (the caller keeps it). */
+static int store_window(struct agent *a, struct pprof_builder *b, int64_t time_nanos)
+{
+	char path[4096];
+	int err;
+
+	err = store__path(a->store, time_nanos, a->host, path, sizeof(path));
+	if (!err)
+		err = pprof_builder__write_file(b, path, 0640);
+	if (err) {
+		snprintf(a->status.last_error, sizeof(a->status.last_error),
+			 "failed to write the window of %lld: %s",
+			 (long long)(time_nanos / 1000000000), strerror(-err));
+		log_err("%s; keeping it in memory and retrying", a->status.last_error);
+	}
+	return err;
+}
+
+/* The collector's window callback, on its worker thread. */
+static int write_window(struct pprof_builder *b, const struct collector_window *w, void *ctx)
+{
+	struct agent *a = ctx;
+	struct collector_stats cs;
+	struct store_usage usage = {};
+	uint64_t age, size;
+	int kept = 0;
+	size_t i;
+
+	/* Older windows first: the store stays in time order. */
+	for (i = 0; i < a->nr_pending;) {
+		if (store_window(a, a->pending[i].b, a->pending[i].time_nanos))
+			break;
+		pprof_builder__free(a->pending[i].b);
+		memmove(&a->pending[i], &a->pending[i + 1],
+			sizeof(a->pending[0]) * (a->nr_pending - i - 1));
+		a->nr_pending--;
+		a->status.windows_written++;
+	}
+	if (a->nr_pending || store_window(a, b, w->time_nanos)) {
+		if (a->nr_pending == AGENT_MAX_PENDING) {
+			log_err("%d windows are waiting for the store; dropping the oldest, of %lld",
+				AGENT_MAX_PENDING,
+				(long long)(a->pending[0].time_nanos / 1000000000));
+			pprof_builder__free(a->pending[0].b);
+			memmove(&a->pending[0], &a->pending[1],
+				sizeof(a->pending[0]) * (a->nr_pending - 1));
+			a->nr_pending--;
+			a->dropped_windows++;
+		}
+		a->pending[a->nr_pending++] = (struct pending_write){b, w->time_nanos};
+		kept = 1;
+	} else {
+		a->status.windows_written++;
+		a->status.last_error[0] = '\0';
+	}
+
+	pthread_mutex_lock(&a->lock);
+	age = a->cfg.retention_age_s;
+	size = a->cfg.retention_bytes;
+	pthread_mutex_unlock(&a->lock);
+	store__retention(a->store, wall_ns(), age, size, on_delete, a, &usage);
+
+	/* What building the window freed goes back to the system: RSS stays flat. */
+	malloc_trim(0);
+	collector__stats(a->collector, &cs);
+	a->status.updated_nanos = wall_ns();
+	a->status.last_window_nanos = w->time_nanos;
+	a->status.samples += w->samples;
+	a->status.lost_samples += w->lost;
+	a->status.processes = cs.procs.entries;
+	a->status.symbolization_misses += w->build.unsymbolized;
+	a->status.cpu_seconds = cpu_seconds();
+	a->status.rss_bytes = rss_bytes();
+	a->status.store_bytes = usage.bytes;
+	a->status.store_files = usage.files;
+	a->status.pending_windows = a->nr_pending;
+	pthread_mutex_lock(&a->lock);
+	if (store__write_status(a->cfg.status_file, &a->status))
+		log_warn("failed to write the status file '%s', ignoring", a->cfg.status_file);
+	pthread_mutex_unlock(&a->lock);
+
+	log_info(
+		"window %llu: %llu samples, %llu lost, %llu processes, %llu unsymbolized frames, %.2f CPU s, %.1f MiB RSS%s",
+		(unsigned long long)w->seq, (unsigned long long)w->samples,
+		(unsigned long long)w->lost, (unsigned long long)cs.procs.entries,
+		(unsigned long long)w->build.unsymbolized, a->status.cpu_seconds,
+		(double)a->status.rss_bytes / (1 << 20), kept ? " (not yet stored)" : "");
+	return kept;
+}
+
+/* SIGHUP: on the sampling thread, between two polls. */
+static void on_tick(void *ctx)
+{
+	struct agent *a = ctx;
+	struct agent_config fresh;
+	char err[512];
+
+	if (!agent_reload)
+		return;
+	agent_reload = 0;
+	if (load_config(a, &fresh, err, sizeof(err))) {
+		log_err("reload: %s; keeping the running configuration", err);
+		config__free(&fresh);
+		return;
+	}
+	if (fresh.freq_hz != a->cfg.freq_hz || fresh.window_s != a->cfg.window_s ||
+	    strcmp(fresh.store_dir, a->cfg.store_dir) || fresh.include_idle != a->cfg.include_idle)
+		log_warn(
+			"reload: frequency, window, store and include-idle changes take effect at the next start");
+	if (collector__set_labels(a->collector, (const char *const *)fresh.labels,
+				  fresh.nr_labels)) {
+		log_err("reload: out of memory; keeping the running configuration");
+		config__free(&fresh);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->cfg.retention_age_s = fresh.retention_age_s;
+	a->cfg.retention_bytes = fresh.retention_bytes;
+	pthread_mutex_unlock(&a->lock);
+	config__free(&fresh);
+	log_info("reload: configuration reread%s%s", a->config_path ? " from " : "",
+		 a->config_path ? a->config_path : "");
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	struct collector_opts co = {};
+	struct sigaction sa = {};
+	char err[512], comment[2][512];
+	const char *comments[2];
+	struct utsname u;
+	size_t i;
+	int ret = 1;
+
+	if (!a) {
+		log_err("out of memory");
+		return 1;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	/* Two threads need no more than two malloc arenas; more only hold freed memory. */
+	mallopt(M_ARENA_MAX, 2);
+	ret = parse_args(a, argc, argv);
+	if (ret >= 0)
+		goto out;
+	ret = 1;
+	if (load_config(a, &a->cfg, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	a->store = store__open(a->cfg.store_dir);
+	if (!a->store) {
+		store__format_error(a->cfg.store_dir, errno, err, sizeof(err));
+		log_err("%s", err);
+		goto out;
+	}
+
+	gethostname(a->host, sizeof(a->host) - 1);
+	uname(&u);
+	snprintf(comment[0], sizeof(comment[0]), "host: %s", a->host);
+	snprintf(comment[1], sizeof(comment[1]), "kernel: %s %s", u.sysname, u.release);
+	comments[0] = comment[0];
+	comments[1] = comment[1];
+	co.sampler.freq_hz = a->cfg.freq_hz;
+	co.sampler.include_idle = a->cfg.include_idle;
+	co.sampler.stack_copy_bytes = AGENT_STACK_COPY;
+	co.sampler.track_processes = true;
+	co.window_ns = (int64_t)a->cfg.window_s * 1000000000LL;
+	co.align = true;
+	co.agg_bytes = AGENT_AGG_BYTES;
+	co.sym_bytes = AGENT_SYM_BYTES;
+	co.unwind_bytes = AGENT_UNWIND_BYTES;
+	co.proc_labels = true;
+	co.comments = comments;
+	co.nr_comments = 2;
+	co.on_window = write_window;
+	co.on_tick = on_tick;
+	co.ctx = a;
+	a->collector = collector__new(&co);
+	if (!a->collector)
+		goto out;
+	if (collector__set_labels(a->collector, (const char *const *)a->cfg.labels,
+				  a->cfg.nr_labels)) {
+		log_err("out of memory");
+		goto out;
+	}
+
+	a->started_nanos = wall_ns();
+	a->status.pid = getpid();
+	a->status.started_nanos = a->started_nanos;
+	snprintf(a->status.store_dir, sizeof(a->status.store_dir), "%s", a->cfg.store_dir);
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	log_info("agent: %u CPUs at %u Hz, %u s windows into %s", collector__nr_cpus(a->collector),
+		 a->cfg.freq_hz, a->cfg.window_s, a->cfg.store_dir);
+	if (collector__run(a->collector, &agent_stop, 0))
+		goto out;
+	if (a->nr_pending)
+		log_err("%zu windows could not be stored before exit and are lost", a->nr_pending);
+	log_info("agent: stopped");
+	ret = a->nr_pending ? 1 : 0;
+out:
+	for (i = 0; i < a->nr_pending; i++)
+		pprof_builder__free(a->pending[i].b);
+	collector__free(a->collector);
+	store__free(a->store);
+	config__free(&a->cfg);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+	return ret;
+}
