@@ -100,6 +100,12 @@ void config__free(struct agent_config *c)
 	free(c->labels);
 	free(c->store_dir);
 	free(c->upload_url);
+	free(c->upload_service_by);
+	free(c->upload_token_file);
+	free(c->upload_basic_auth_file);
+	free(c->upload_tenant);
+	free(c->upload_ca_file);
+	free(c->upload_spool);
 	free(c->status_file);
 	memset(c, 0, sizeof(*c));
 }
@@ -112,7 +118,22 @@ int config__copy(struct agent_config *dst, const struct agent_config *src)
 	n.labels = NULL;
 	n.nr_labels = 0;
 	n.store_dir = n.upload_url = n.status_file = NULL;
+	n.upload_service_by = n.upload_token_file = n.upload_basic_auth_file = NULL;
+	n.upload_tenant = n.upload_ca_file = n.upload_spool = NULL;
 	if (src->store_dir && !(n.store_dir = strdup(src->store_dir)))
+		goto out_nomem;
+	if (src->upload_service_by && !(n.upload_service_by = strdup(src->upload_service_by)))
+		goto out_nomem;
+	if (src->upload_token_file && !(n.upload_token_file = strdup(src->upload_token_file)))
+		goto out_nomem;
+	if (src->upload_basic_auth_file &&
+	    !(n.upload_basic_auth_file = strdup(src->upload_basic_auth_file)))
+		goto out_nomem;
+	if (src->upload_tenant && !(n.upload_tenant = strdup(src->upload_tenant)))
+		goto out_nomem;
+	if (src->upload_ca_file && !(n.upload_ca_file = strdup(src->upload_ca_file)))
+		goto out_nomem;
+	if (src->upload_spool && !(n.upload_spool = strdup(src->upload_spool)))
 		goto out_nomem;
 	if (src->upload_url && !(n.upload_url = strdup(src->upload_url)))
 		goto out_nomem;
@@ -403,6 +424,27 @@ static int set_upload(struct agent_config *c, const char *value, char *err, size
 	return 0;
 }
 
+static int set_tenant(struct agent_config *c, const char *value, char *err, size_t errlen)
+{
+	size_t i, len = strlen(value);
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			break;
+	}
+	if (!len || len > CONFIG_MAX_LABEL_VALUE || i < len) {
+		config_err(err, errlen,
+			   "invalid tenant '%s': expected 1 to %d printable characters", value,
+			   CONFIG_MAX_LABEL_VALUE);
+		return -EINVAL;
+	}
+	if (replace_str(&c->upload_tenant, value)) {
+		config_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int config__set(struct agent_config *c, const char *key, const char *value, char *err,
 		size_t errlen)
 {
@@ -418,7 +460,10 @@ int config__set(struct agent_config *c, const char *key, const char *value, char
 		if (!strcmp(key, "frequency") || !strcmp(key, "window") || !strcmp(key, "store") ||
 		    !strcmp(key, "retention-age") || !strcmp(key, "retention-size") ||
 		    !strcmp(key, "label") || !strcmp(key, "upload") ||
-		    !strcmp(key, "status-file")) {
+		    !strcmp(key, "status-file") || !strcmp(key, "service-by") ||
+		    !strcmp(key, "token-file") || !strcmp(key, "basic-auth-file") ||
+		    !strcmp(key, "tenant") || !strcmp(key, "ca-file") || !strcmp(key, "spool") ||
+		    !strcmp(key, "spool-size")) {
 			config_err(err, errlen, "'%s' needs a value", key);
 			return -EINVAL;
 		}
@@ -479,6 +524,46 @@ int config__set(struct agent_config *c, const char *key, const char *value, char
 		if (ret)
 			return ret;
 		c->status_file_set = true;
+	} else if (!strcmp(key, "service-by")) {
+		if (strcmp(value, "systemd_unit") && strcmp(value, "container_id") &&
+		    strcmp(value, "comm")) {
+			config_err(
+				err, errlen,
+				"invalid service-by '%s': expected systemd_unit, container_id or comm",
+				value);
+			return -EINVAL;
+		}
+		if (replace_str(&c->upload_service_by, value)) {
+			config_err(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	} else if (!strcmp(key, "token-file")) {
+		ret = set_path(&c->upload_token_file, "token file", value, err, errlen);
+		if (ret)
+			return ret;
+		free(c->upload_basic_auth_file);
+		c->upload_basic_auth_file = NULL;
+	} else if (!strcmp(key, "basic-auth-file")) {
+		ret = set_path(&c->upload_basic_auth_file, "basic-auth file", value, err, errlen);
+		if (ret)
+			return ret;
+		free(c->upload_token_file);
+		c->upload_token_file = NULL;
+	} else if (!strcmp(key, "tenant")) {
+		return set_tenant(c, value, err, errlen);
+	} else if (!strcmp(key, "ca-file")) {
+		return set_path(&c->upload_ca_file, "CA file", value, err, errlen);
+	} else if (!strcmp(key, "spool")) {
+		return set_path(&c->upload_spool, "spool directory", value, err, errlen);
+	} else if (!strcmp(key, "spool-size")) {
+		if (config__parse_size(value, &v) || v < (1ULL << 20)) {
+			config_err(
+				err, errlen,
+				"invalid spool-size '%s': expected bytes or a number with K, M, G or T, at least 1M",
+				value);
+			return -EINVAL;
+		}
+		c->upload_spool_bytes = v;
 	} else if (!strcmp(key, "verbose")) {
 		if (!value) {
 			if (c->verbosity < CONFIG_MAX_VERBOSITY)

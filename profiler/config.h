@@ -5,7 +5,8 @@
  *
  * Keys are the agent's long option names: frequency, window, store,
  * retention-age, retention-size, label, include-idle, upload, status-file,
- * verbose. The file holds `key = value` lines; blank lines and lines whose
+ * verbose, and the upload settings service-by, token-file, basic-auth-file,
+ * tenant, ca-file, spool and spool-size. The file holds `key = value` lines; blank lines and lines whose
  * first non-blank character is '#' are ignored ('#' elsewhere is part of the
  * value, so URLs and labels may contain it). Whitespace around keys and values
  * is trimmed. A later setting of a key replaces an earlier one, except label,
@@ -45,6 +46,14 @@ struct agent_config {
 	size_t nr_labels; /* at most CONFIG_MAX_LABELS */
 	bool include_idle;
 	char *upload_url; /* owned; NULL: no upload */
+	/* Upload settings, all owned; NULL means the default. */
+	char *upload_service_by; /* systemd_unit (default), container_id or comm */
+	char *upload_token_file; /* bearer token, read at start */
+	char *upload_basic_auth_file; /* "user:password", read at start */
+	char *upload_tenant; /* X-Scope-OrgID */
+	char *upload_ca_file; /* PEM CA bundle; default: the system CAs */
+	char *upload_spool; /* default: <store_dir>/spool */
+	uint64_t upload_spool_bytes; /* spool cap; 0: the uploader's default (256 MiB) */
 	/*
 	 * Owned, never NULL after config__init(). Follows store_dir
 	 * ("<store_dir>/status") until status-file is set explicitly.
@@ -72,7 +81,11 @@ void config__free(struct agent_config *c);
  * optional "iB" or "B" after it; 0 = no limit); label key=value (key
  * [A-Za-z_][A-Za-z0-9_]*, not a reserved key, not given twice; value non-empty,
  * printable); upload an http:// or https:// URL; store and status-file
- * non-empty paths.
+ * non-empty paths. service-by systemd_unit, container_id or comm; token-file,
+ * basic-auth-file, ca-file and spool non-empty paths (token-file and
+ * basic-auth-file exclude each other: the later one replaces the other);
+ * tenant 1-256 printable characters; spool-size like retention-size, at
+ * least 1M.
  *
  * Returns 0; -ENOENT for an unknown key; -EINVAL for a bad value; -E2BIG for
  * too many labels; -ENOMEM. On failure c is unchanged and err holds one line

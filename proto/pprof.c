@@ -996,6 +996,60 @@ out_free:
 	return err;
 }
 
+int pprof_builder__pack_gzip(struct pprof_builder *b, uint8_t **ret_buf, size_t *ret_len,
+			     size_t *ret_raw_len)
+{
+	uint8_t *raw = NULL, *out = NULL;
+	size_t raw_len = 0;
+	uLong bound;
+	z_stream zs;
+	int err;
+
+	err = pprof_builder__pack(b, &raw, &raw_len);
+	if (err)
+		return err;
+	if (raw_len > UINT_MAX) {
+		err = -EFBIG;
+		goto out_free;
+	}
+	memset(&zs, 0, sizeof(zs));
+	/* windowBits 15 + 16: a gzip header and trailer instead of zlib's. */
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	/* deflateBound() leaves room for the gzip wrapper: one call suffices. */
+	bound = deflateBound(&zs, (uLong)raw_len);
+	if (bound > UINT_MAX) {
+		err = -EFBIG;
+		goto out_end;
+	}
+	out = malloc(bound);
+	if (!out) {
+		err = -ENOMEM;
+		goto out_end;
+	}
+	zs.next_in = raw;
+	zs.avail_in = (uInt)raw_len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)bound;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+		err = -EIO;
+		goto out_end;
+	}
+	*ret_buf = out;
+	*ret_len = zs.total_out;
+	if (ret_raw_len)
+		*ret_raw_len = raw_len;
+	out = NULL;
+out_end:
+	deflateEnd(&zs);
+out_free:
+	free(out);
+	free(raw);
+	return err;
+}
+
 /* "dir/name" -> "dir/.name.XXXXXX", so directory listings skip it. */
 static char *temp_path_for(const char *path)
 {

@@ -121,6 +121,14 @@ int pprof_builder__sample(struct pprof_builder *b, const uint64_t *location_ids,
 int pprof_builder__pack(struct pprof_builder *b, uint8_t **ret_buf, size_t *ret_len);
 
 /*
+ * Serializes the profile gzip-compressed into memory (what a pprof file
+ * holds). *ret_buf is malloc'ed; the caller frees it. *ret_raw_len, when not
+ * NULL, gets the uncompressed size. Untouched on failure.
+ */
+int pprof_builder__pack_gzip(struct pprof_builder *b, uint8_t **ret_buf, size_t *ret_len,
+			     size_t *ret_raw_len);
+
+/*
  * Writes the profile gzip-compressed to path with the given mode, through a
  * temporary file in the same directory and rename(), so a reader never sees a
  * partial file. Returns 0 or a negative errno.

@@ -754,14 +754,15 @@ static const char *line_file(const struct dw_unit *u, Dwarf_Line *l)
 }
 
 /*
- * The source name for display, the linkage name as system_name; the
- * symbolizer replaces the display name by the demangled linkage name when
- * there is one (C++, Rust), and keeps the source name otherwise (C's
- * __GI_ aliases and the like).
+ * The linkage name when the DIE (or its abstract origin or specification)
+ * has one, else the source name; the symbolizer demangles it. This is
+ * llvm-symbolizer's default naming: it shows GCC's clones by their own
+ * linkage names ("f.isra.0", "f.part.0.lto_priv.0", which a profile should
+ * keep apart from "f") and glibc's internal asm labels ("__GI_f").
  */
 static void set_names(struct sym_frame *f, const struct dw_node *n)
 {
-	f->name = n->name ? n->name : n->linkage_name;
+	f->name = n->linkage_name ? n->linkage_name : n->name;
 	f->system_name = n->linkage_name;
 }
 

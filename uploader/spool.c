@@ -16,6 +16,7 @@
  * one the sender is busy with, and every deletion is counted and logged.
  * rejected/ keeps at most UPLOADER_MAX_REJECTED items, oldest deleted.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
