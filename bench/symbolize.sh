@@ -6,21 +6,24 @@
 # of python3.11 (an LTO build; debug info from python3.11-dbg) and of libc
 # (libc6-dbg), half each, fixed seed, fed in one go on stdin to each tool
 # (one run per binary). Throughput excludes start-up: each tool also runs
-# with 1 address, and addresses/s = (N - 1) / (t_N - t_1). Peak RSS is the
-# largest of the two N-address runs. Agreement: the share of addresses where
+# with 1 address, and addresses/s = (N - 2) / (t_N - t_1) summed over both
+# binaries, each t the median of REPS (default 5) runs' CPU time (user +
+# system). Peak RSS is the largest of the two N-address runs. Agreement: the share of addresses where
 # smolder's frames equal llvm-symbolizer's at every inline level (function
 # and line; file names and columns counted separately), disagreements listed.
 #
-# Usage: bench/symbolize.sh [N]   (SMOLDER=path/to/smolder, default build/smolder)
+# Usage: bench/symbolize.sh [N]   (SMOLDER=path/to/smolder, default build/smolder;
+#        REPS=runs per measurement, default 5; OUT=directory for the outputs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOLDER=${SMOLDER:-build/smolder}
 N=${1:-10000}
 OUT=${OUT:-$(mktemp -d /tmp/smolder-symbench.XXXXXX)}
+mkdir -p "$OUT"
 PY=/usr/bin/python3.11
 LIBC=$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)
 
-for t in llvm-symbolizer-14 eu-addr2line addr2line /usr/bin/time python3; do
+for t in llvm-symbolizer-14 eu-addr2line addr2line /usr/bin/time python3 nm readelf; do
 	command -v $t >/dev/null || { echo "bench/symbolize.sh: $t missing; run scripts/install-deps.sh bench" >&2; exit 1; }
 done
 [ -x "$SMOLDER" ] || { echo "bench/symbolize.sh: no $SMOLDER; build first" >&2; exit 1; }
@@ -52,37 +55,61 @@ gen "$LIBC" $((N - N / 2)) 2 "$OUT/libc.addrs"
 head -1 "$OUT/py.addrs" >"$OUT/py.one"
 head -1 "$OUT/libc.addrs" >"$OUT/libc.one"
 
-run() { # tool file input output -> "seconds kbytes"
-	local tool=$1 file=$2 in=$3 out=$4
-	case $tool in
-	smolder) set -- "$SMOLDER" symbolize --elf "$file" ;;
-	llvm) set -- llvm-symbolizer-14 --inlines --obj="$file" ;;
-	eu) set -- eu-addr2line -f -i -e "$file" ;;
-	binutils) set -- addr2line -f -i -e "$file" ;;
-	esac
-	/usr/bin/time -f "%e %M" -o "$OUT/time" "$@" <"$in" >"$out" 2>/dev/null || true
-	cat "$OUT/time"
+# Timing: each run's CPU time (user + system, from wait4(), so neither
+# /usr/bin/time's 10 ms ticks nor other load on the machine), REPS runs of
+# each (tool, input), the median kept; peak RSS from /usr/bin/time on one
+# more N-address run.
+REPS=${REPS:-5}
+python3 - "$OUT" "$N" "$REPS" "$SMOLDER" "$PY" "$LIBC" <<'TIMING'
+import os, statistics, subprocess, sys
+out, n, reps, smolder, py, libc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:]
+tools = {
+    'smolder': lambda f: [smolder, 'symbolize', '--elf', f],
+    'llvm': lambda f: ['llvm-symbolizer-14', '--inlines', '--obj=' + f],
+    'eu': lambda f: ['eu-addr2line', '-f', '-i', '-e', f],
+    'binutils': lambda f: ['addr2line', '-f', '-i', '-e', f],
 }
 
-printf "%-9s %12s %10s %9s %9s\n" tool "addresses/s" "peak RSS" "speed" "memory"
-declare -A rate rss
-for tool in smolder llvm eu binutils; do
-	# Warm the page cache first so that no tool pays for the first read.
-	run $tool "$PY" "$OUT/py.one" /dev/null >/dev/null
-	run $tool "$LIBC" "$OUT/libc.one" /dev/null >/dev/null
-	read -r t1p _ < <(run $tool "$PY" "$OUT/py.one" /dev/null)
-	read -r t1l _ < <(run $tool "$LIBC" "$OUT/libc.one" /dev/null)
-	read -r tnp mp < <(run $tool "$PY" "$OUT/py.addrs" "$OUT/$tool.py.out")
-	read -r tnl ml < <(run $tool "$LIBC" "$OUT/libc.addrs" "$OUT/$tool.libc.out")
-	rate[$tool]=$(python3 -c "print(int(($N - 2) / max(1e-3, $tnp - $t1p + $tnl - $t1l)))")
-	rss[$tool]=$((mp > ml ? mp : ml))
-done
-for tool in smolder llvm eu binutils; do
-	printf "%-9s %12s %8s KB %8.2fx %8.2fx\n" $tool "${rate[$tool]}" "${rss[$tool]}" \
-		"$(python3 -c "print(${rate[smolder]} / ${rate[$tool]})")" \
-		"$(python3 -c "print(${rss[$tool]} / ${rss[smolder]})")"
-done
-echo "(speed: smolder's addresses/s over the tool's; memory: the tool's peak RSS over smolder's)"
+def run(cmd, inp, outp):
+    """CPU seconds (user + system) of one run: unlike wall time, not inflated
+    by whatever else the machine runs; the kernel counts it in nanoseconds."""
+    with open(inp) as i, open(outp, 'w') as o:
+        p = subprocess.Popen(cmd, stdin=i, stdout=o, stderr=subprocess.DEVNULL)
+        _, _, ru = os.wait4(p.pid, 0)
+        p.returncode = 0
+        return ru.ru_utime + ru.ru_stime
+
+def rss(cmd, inp):
+    with open(inp) as i:
+        subprocess.run(['/usr/bin/time', '-f', '%M', '-o', f'{out}/time'] + cmd, stdin=i,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return int(open(f'{out}/time').read().split()[-1])
+
+rate, mem, detail = {}, {}, {}
+for tool, mk in tools.items():
+    per = 0.0
+    peak = 0
+    for lib, path in (('py', py), ('libc', libc)):
+        cmd = mk(path)
+        run(cmd, f'{out}/{lib}.one', '/dev/null')  # warm the page cache
+        t1 = statistics.median(run(cmd, f'{out}/{lib}.one', '/dev/null') for _ in range(reps))
+        tn = statistics.median(run(cmd, f'{out}/{lib}.addrs', f'{out}/{tool}.{lib}.out')
+                               for _ in range(reps))
+        detail[(tool, lib)] = (t1, tn)
+        per += tn - t1
+        peak = max(peak, rss(cmd, f'{out}/{lib}.addrs'))
+    rate[tool] = (n - 2) / max(1e-6, per)
+    mem[tool] = peak
+print(f'{"tool":<9} {"addresses/s":>12} {"peak RSS":>11} {"speed":>8} {"memory":>8}'
+      f'   t_1/t_N ms py, libc')
+for tool in tools:
+    d = ', '.join(f'{detail[(tool, l)][0] * 1e3:.0f}/{detail[(tool, l)][1] * 1e3:.0f}'
+                  for l in ('py', 'libc'))
+    print(f'{tool:<9} {rate[tool]:>12.0f} {mem[tool]:>8} KB {rate["smolder"] / rate[tool]:>7.2f}x '
+          f'{mem[tool] / mem["smolder"]:>7.2f}x   {d}')
+print("(speed: smolder's addresses/s over the tool's; memory: the tool's peak RSS over "
+      f"smolder's; t_1/t_N: CPU time, median of {reps} runs with 1 and with N/2 addresses)")
+TIMING
 
 # Agreement with llvm-symbolizer, block by block.
 python3 - "$OUT" <<'EOF'

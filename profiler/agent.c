@@ -36,13 +36,15 @@
 #include "config.h"
 #include "log.h"
 #include "store.h"
+#include "upload.h"
 
-#define AGENT_MAX_PENDING   16
-#define AGENT_AGG_BYTES	    (16UL << 20)
-#define AGENT_SYM_BYTES	    (12UL << 20)
-#define AGENT_UNWIND_BYTES  (8UL << 20)
-#define AGENT_STACK_COPY    16384
-#define AGENT_MAX_CLI_PAIRS 128
+#define AGENT_MAX_PENDING    16
+#define AGENT_AGG_BYTES	     (16UL << 20)
+#define AGENT_SYM_BYTES	     (6UL << 20)
+#define AGENT_UNWIND_BYTES   (4UL << 20)
+#define AGENT_STACK_COPY     16384
+#define AGENT_MAX_CLI_PAIRS  128
+#define AGENT_MMAP_THRESHOLD (64 << 10) /* malloc: larger blocks get their own mapping */
 
 static volatile sig_atomic_t agent_stop;
 static volatile sig_atomic_t agent_reload;
@@ -66,6 +68,7 @@ struct agent {
 	size_t nr_cli;
 	struct store *store;
 	struct collector *collector;
+	struct uploader *uploader; /* NULL: no upload */
 	char host[256];
 	int64_t started_nanos;
 
@@ -92,6 +95,14 @@ static const char agent_usage[] =
 	"  -l, --label KEY=VALUE      add a label to every sample (repeatable), e.g. version=1.4.2\n"
 	"      --include-idle         keep samples of the idle task\n"
 	"      --status-file FILE     where the agent keeps its state (default <store>/status)\n"
+	"      --upload URL           also send every window to Grafana Pyroscope\n"
+	"      --service-by KEY       one series per systemd_unit (default), container_id or comm\n"
+	"      --token-file FILE      bearer token for the upload, read from FILE\n"
+	"      --basic-auth-file FILE user:password for the upload, read from FILE\n"
+	"      --tenant ID            X-Scope-OrgID sent with the upload\n"
+	"      --ca-file FILE         CA certificates for the upload's TLS\n"
+	"      --spool DIR            upload spool (default <store>/spool)\n"
+	"      --spool-size SIZE      spool cap; the oldest windows go first (default 256M)\n"
 	"  -v, --verbose              more messages\n"
 	"  -h, --help                 this text\n"
 	"\n"
@@ -155,6 +166,13 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		{"include-idle", no_argument, NULL, 'I'},
 		{"status-file", required_argument, NULL, 'f'},
 		{"upload", required_argument, NULL, 'U'},
+		{"service-by", required_argument, NULL, 1},
+		{"token-file", required_argument, NULL, 2},
+		{"basic-auth-file", required_argument, NULL, 3},
+		{"tenant", required_argument, NULL, 4},
+		{"ca-file", required_argument, NULL, 5},
+		{"spool", required_argument, NULL, 6},
+		{"spool-size", required_argument, NULL, 7},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -301,6 +319,22 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		a->status.last_error[0] = '\0';
 	}
 
+	if (a->uploader) {
+		struct upload_opts uo = {
+			.service_by = a->cfg.upload_service_by,
+			.labels = (const char *const *)a->cfg.labels,
+			.nr_labels = a->cfg.nr_labels,
+		};
+		int uerr;
+
+		pthread_mutex_lock(&a->lock);
+		uerr = upload__window(a->uploader, b, &uo);
+		pthread_mutex_unlock(&a->lock);
+		if (uerr)
+			log_warn("failed to queue window %llu for upload: %s, ignoring",
+				 (unsigned long long)w->seq, strerror(-uerr));
+	}
+
 	pthread_mutex_lock(&a->lock);
 	age = a->cfg.retention_age_s;
 	size = a->cfg.retention_bytes;
@@ -332,6 +366,15 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		(unsigned long long)w->lost, (unsigned long long)cs.procs.entries,
 		(unsigned long long)w->build.unsymbolized, a->status.cpu_seconds,
 		(double)a->status.rss_bytes / (1 << 20), kept ? " (not yet stored)" : "");
+	if (smolder_verbosity >= 1)
+		log_info(
+			"window %llu: symbolizer %zu files %.1f MiB (%llu evicted), %zu mappings; unwind %zu tables %.1f MiB (%llu evicted); %llu processes reaped, %llu evicted",
+			(unsigned long long)w->seq, cs.sym.elf_cached,
+			(double)cs.sym.bytes_cached / (1 << 20),
+			(unsigned long long)cs.sym.elf_evictions, cs.sym.mappings_cached,
+			cs.unwind.nr_tables, (double)cs.unwind.bytes / (1 << 20),
+			(unsigned long long)cs.unwind.evictions,
+			(unsigned long long)cs.procs.reaped, (unsigned long long)cs.procs.evicted);
 	return kept;
 }
 
@@ -363,6 +406,16 @@ static void on_tick(void *ctx)
 	pthread_mutex_lock(&a->lock);
 	a->cfg.retention_age_s = fresh.retention_age_s;
 	a->cfg.retention_bytes = fresh.retention_bytes;
+	/* The upload's series labels follow the samples' (swapped, freed with fresh). */
+	{
+		char **labels = a->cfg.labels;
+		size_t nr = a->cfg.nr_labels;
+
+		a->cfg.labels = fresh.labels;
+		a->cfg.nr_labels = fresh.nr_labels;
+		fresh.labels = labels;
+		fresh.nr_labels = nr;
+	}
 	pthread_mutex_unlock(&a->lock);
 	config__free(&fresh);
 	log_info("reload: configuration reread%s%s", a->config_path ? " from " : "",
@@ -387,6 +440,16 @@ int cmd_agent(int argc, char **argv)
 	pthread_mutex_init(&a->lock, NULL);
 	/* Two threads need no more than two malloc arenas; more only hold freed memory. */
 	mallopt(M_ARENA_MAX, 2);
+	/*
+	 * Symbol tables, CFI tables and inflated debug sections come and go as
+	 * files are parsed and evicted. From the heap they leave holes that
+	 * only malloc_trim() gives back, and glibc's sliding mmap threshold
+	 * moves them all to the heap after the first large free: a fixed
+	 * threshold keeps each large block in its own mapping, returned to the
+	 * system when freed, so RSS follows the caches' caps.
+	 */
+	mallopt(M_MMAP_THRESHOLD, AGENT_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, AGENT_MMAP_THRESHOLD);
 	ret = parse_args(a, argc, argv);
 	if (ret >= 0)
 		goto out;
@@ -400,6 +463,12 @@ int cmd_agent(int argc, char **argv)
 		store__format_error(a->cfg.store_dir, errno, err, sizeof(err));
 		log_err("%s", err);
 		goto out;
+	}
+
+	if (a->cfg.upload_url) {
+		a->uploader = upload__start(&a->cfg);
+		if (!a->uploader)
+			goto out;
 	}
 
 	gethostname(a->host, sizeof(a->host) - 1);
@@ -446,6 +515,8 @@ int cmd_agent(int argc, char **argv)
 		 a->cfg.freq_hz, a->cfg.window_s, a->cfg.store_dir);
 	if (collector__run(a->collector, &agent_stop, 0))
 		goto out;
+	if (a->uploader && uploader__flush(a->uploader, 2000))
+		log_info("upload: windows not sent yet stay in the spool for the next start");
 	if (a->nr_pending)
 		log_err("%zu windows could not be stored before exit and are lost", a->nr_pending);
 	log_info("agent: stopped");
@@ -454,6 +525,7 @@ out:
 	for (i = 0; i < a->nr_pending; i++)
 		pprof_builder__free(a->pending[i].b);
 	collector__free(a->collector);
+	uploader__free(a->uploader);
 	store__free(a->store);
 	config__free(&a->cfg);
 	pthread_mutex_destroy(&a->lock);

@@ -116,8 +116,10 @@ int aggregate__add(struct aggregate *a, const struct agg_key *key, const uint64_
 	for (e = a->buckets[h & (a->nr_buckets - 1)]; e; e = e->next) {
 		if (e->hash != h || memcmp(&e->key, key, sizeof(*key)))
 			continue;
-		if (memcmp(e->frames, kstack, key->nr_kernel * sizeof(uint64_t)) ||
-		    memcmp(e->frames + key->nr_kernel, ustack, key->nr_user * sizeof(uint64_t)))
+		if ((key->nr_kernel &&
+		     memcmp(e->frames, kstack, key->nr_kernel * sizeof(uint64_t))) ||
+		    (key->nr_user &&
+		     memcmp(e->frames + key->nr_kernel, ustack, key->nr_user * sizeof(uint64_t))))
 			continue;
 		e->count += count;
 		a->stats.samples += count;
@@ -140,8 +142,10 @@ int aggregate__add(struct aggregate *a, const struct agg_key *key, const uint64_
 	e->hash = h;
 	e->count = count;
 	e->key = *key;
-	memcpy(e->frames, kstack, key->nr_kernel * sizeof(uint64_t));
-	memcpy(e->frames + key->nr_kernel, ustack, key->nr_user * sizeof(uint64_t));
+	if (key->nr_kernel)
+		memcpy(e->frames, kstack, key->nr_kernel * sizeof(uint64_t));
+	if (key->nr_user)
+		memcpy(e->frames + key->nr_kernel, ustack, key->nr_user * sizeof(uint64_t));
 	e->next = a->buckets[h & (a->nr_buckets - 1)];
 	a->buckets[h & (a->nr_buckets - 1)] = e;
 	a->stats.entries++;

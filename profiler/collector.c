@@ -321,6 +321,8 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 	if (offsetof(struct smolder_sample, stack) + copy > size)
 		copy = size - offsetof(struct smolder_sample, stack);
 
+	int64_t t0 = now_ns(CLOCK_MONOTONIC);
+
 	pthread_mutex_lock(&c->procs_lock);
 	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
 	if (!p) {
@@ -333,6 +335,7 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 		     c->ip_flags, &r);
 	c->unwinding = NULL;
 	pthread_mutex_unlock(&c->procs_lock);
+	c->stats.unwind_ns += (uint64_t)(now_ns(CLOCK_MONOTONIC) - t0);
 
 	for (i = 0; i < r.nr_frames; i++)
 		c->adjusted[i] = c->ips[i] - !!(c->ip_flags[i] & UNWIND_FRAME_RETURN_ADDRESS);

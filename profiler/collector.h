@@ -75,6 +75,7 @@ struct collector_stats {
 	uint64_t unwind_complete; /* reached a known root */
 	uint64_t unwind_truncated; /* deeper than the copied window */
 	uint64_t unwind_errors[UNWIND_ERR_MAX]; /* stopped early, by reason */
+	uint64_t unwind_ns; /* time spent unwinding, table loads included */
 	struct unwind_cache_stats unwind;
 };
 

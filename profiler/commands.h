@@ -14,5 +14,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_upload(int argc, char **argv);
 
 #endif /* SMOLDER_COMMANDS_H */

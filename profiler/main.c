@@ -77,6 +77,7 @@ static const struct command commands[] = {
 	{"query", cmd_query,
 	 "merge the agent's stored windows by time and labels into one profile"},
 	{"status", cmd_status, "print the state of the running agent"},
+	{"upload", cmd_upload, "send pprof files to Grafana Pyroscope"},
 };
 
 static void usage(FILE *out)

@@ -309,10 +309,11 @@ static void print_unwind(const struct collector_stats *st)
 	if (len && len < sizeof(reasons) - 1)
 		strcat(reasons, ")");
 	log_info(
-		"user stacks: %.1f%% complete, %.1f%% truncated, %.1f%% stopped by an unwind error%s",
+		"user stacks: %.1f%% complete, %.1f%% truncated, %.1f%% stopped by an unwind error%s; %.1f us per unwind",
 		100.0 * (double)st->unwind_complete / (double)total,
 		100.0 * (double)st->unwind_truncated / (double)total,
-		100.0 * (double)errors / (double)total, reasons);
+		100.0 * (double)errors / (double)total, reasons,
+		(double)st->unwind_ns / 1e3 / (double)total);
 }
 
 int cmd_record(int argc, char **argv)

@@ -7,8 +7,9 @@
  * poll the ring buffer -> detach -> drain -> destroy.
  *
  * The BPF side writes without waking user space, but for the first sample of
- * a process; user space drains the ring buffer at least every 100 ms. The buffer is sized from the CPU count and the
- * frequency to hold a whole second of full-size records, a tenfold margin: a
+ * a process (sampler__poll() returns at once for it); user space drains the
+ * ring buffer at least every 100 ms. The buffer is sized from the CPU count and the
+ * frequency to hold a quarter second of full-size records, a 2.5-fold margin: a
  * record that still does not fit is counted in the BPF "lost" counter and
  * reported, never silently dropped.
  */
@@ -170,12 +171,13 @@ static int handle_record(void *ctx, void *data, size_t size)
 static size_t ringbuf_size(unsigned int nr_cpus, unsigned int freq, unsigned int stack_copy)
 {
 	/*
-	 * Half a second of full-size records from every CPU, five times the
-	 * drain interval, as a power of two in [1, 256] MiB.
+	 * A quarter second of full-size records from every CPU, 2.5 times the
+	 * drain interval, as a power of two in [1, 256] MiB. The data pages are
+	 * mapped twice (the ring's wrap-around), so they count twice in RSS.
 	 */
 	uint64_t record = offsetof(struct smolder_sample, ustack) +
 			  (stack_copy ? stack_copy : sizeof(((struct smolder_sample *)0)->ustack));
-	uint64_t want = (uint64_t)nr_cpus * freq * record / 2;
+	uint64_t want = (uint64_t)nr_cpus * freq * record / 4;
 	size_t size = 1 << 20;
 
 	while (size < want && size < (256u << 20))
@@ -380,16 +382,15 @@ void sampler__free(struct sampler *s)
 
 int sampler__poll(struct sampler *s, int timeout_ms)
 {
-	struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-	int err = 0, n;
+	int n;
 
-	/* The BPF side never wakes us (BPF_RB_NO_WAKEUP): sleep, then drain. */
-	if (nanosleep(&ts, NULL))
-		err = -errno;
-	n = ring_buffer__consume(s->rb);
-	if (n < 0)
-		return n;
-	return err;
+	/*
+	 * Sleeps in epoll: samples are written without a wakeup, but the first
+	 * one of a new process generation forces one, so its mappings are read
+	 * while a process that lives a few milliseconds still exists.
+	 */
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	return n < 0 ? n : 0;
 }
 
 int sampler__stop(struct sampler *s)

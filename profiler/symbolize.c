@@ -24,7 +24,8 @@
 #include "log.h"
 #include "symbolizer.h"
 
-#define PID_MAX_VALUE 4194304L /* the kernel's PID_MAX_LIMIT */
+#define PID_MAX_VALUE	    4194304L /* the kernel's PID_MAX_LIMIT */
+#define SYMBOLIZE_MAX_BYTES (1ul << 30) /* symbolizer cache and inflated DWARF */
 
 struct symbolize_opts {
 	const char *elf;
@@ -243,6 +244,12 @@ int cmd_symbolize(int argc, char **argv)
 	so.no_inlines = o.no_inlines;
 	so.debug_root = o.debug_root;
 	so.log = sym_log_cb;
+	/*
+	 * One file, one run, like llvm-symbolizer: its whole DWARF may be held
+	 * (python3.11-dbg's sections inflate to 21 MiB, past the agent's caps).
+	 */
+	so.max_bytes = SYMBOLIZE_MAX_BYTES;
+	so.max_inflate_bytes = SYMBOLIZE_MAX_BYTES;
 	c.sym = symbolizer__new(&so);
 	if (!c.sym) {
 		log_err("failed to set up the symbolizer: %s", strerror(errno));

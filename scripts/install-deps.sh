@@ -8,7 +8,7 @@ set -eu
 build_pkgs="cmake make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev
 	libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev
 	libcmocka-dev libdebuginfod-dev liblzma-dev libiberty-dev g++"
-test_pkgs="golang-go clang-format elfutils binutils chromium"
+test_pkgs="golang-go clang-format elfutils binutils chromium xz-utils"
 bench_pkgs="linux-perf bpftrace procps time python3 python3.11-dbg libc6-dbg llvm-14"
 
 want="$build_pkgs"

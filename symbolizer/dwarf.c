@@ -17,9 +17,11 @@
  * - one walk of its DIE tree collecting every DW_TAG_subprogram and
  *   DW_TAG_inlined_subroutine that has code, as nodes (parent = nearest
  *   enclosing inlined/subprogram node, -1 for a subprogram) with their
- *   ranges. Names come through DW_AT_abstract_origin and
- *   DW_AT_specification, across units (LTO puts the abstract origins in
- *   other units); call_file/line/column give the caller's position.
+ *   ranges and DIE offset. Names (through DW_AT_abstract_origin and
+ *   DW_AT_specification, across units: LTO puts the abstract origins in
+ *   other units) and call_file/line/column (the caller's position) are
+ *   read from the DIEs of the chain at lookup: a few DIEs per lookup cost
+ *   less than reading them for every function of the unit.
  *   All ranges are also sorted by (start, depth).
  * Lookup: the last range starting at or before the address; if it does
  * not contain the address, its node's ancestors are tried (the innermost
@@ -31,7 +33,13 @@
  * Limits: SYM_DWARF_MAX_UNITS units, SYM_DWARF_MAX_NODES nodes and
  * SYM_DWARF_MAX_RANGES ranges per unit, SYM_DWARF_MAX_DEPTH DIE nesting;
  * past them the rest is ignored (addresses stay named by the symbol table).
- * Memory is approximate (ours plus an estimate of libdw's) in ->bytes.
+ * Memory is approximate in ->bytes: ours, the sections libdw inflates when
+ * it opens the file (SHF_COMPRESSED, .zdebug: counted from their headers
+ * before opening, and a file whose total exceeds the caller's max_inflate
+ * is refused with -EFBIG without inflating anything), and an estimate of
+ * libdw's per-unit memory (abbreviations, line rows, DIEs walked). The
+ * mapped file's pages are dropped from our resident set after each pass
+ * over it (release_pages()): they stay in the page cache.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -40,24 +48,24 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "symbolizer_internal.h"
 
 #define LIBDW_LINE_BYTES 64 /* estimate of libdw's memory per line row */
 #define LIBDW_DIE_BYTES	 8 /* estimate of libdw's memory per DIE walked (abbrevs, ...) */
+#define LIBDW_UNIT_BYTES 1200 /* libdw per unit indexed (CU, abbrevs); measured on libc6-dbg */
 #define NO_PARENT	 (-1)
 
+/* Names and call positions are read from the DIE at lookup, not at load. */
 struct dw_node {
 	int32_t parent;
 	uint32_t depth;
 	uint32_t range_first; /* into unit->node_ranges */
 	uint32_t nr_ranges;
-	const char *name;
-	const char *linkage_name;
-	const char *call_file;
-	uint32_t call_line;
-	uint32_t call_column;
+	Dwarf_Off die_offset;
 };
 
 struct dw_range {
@@ -71,11 +79,7 @@ struct dw_unit {
 	Dwarf_Off die_offset;
 	bool loaded;
 	int err;
-	Dwarf_Lines *lines;
-	size_t nr_lines;
-	const char **files; /* absolute where the comp dir allows */
-	size_t nr_files;
-	struct sym_arena paths;
+	struct sym_line_table lines; /* file names absolute where the comp dir allows */
 	struct dw_node *nodes;
 	size_t nr_nodes;
 	size_t cap_nodes;
@@ -99,6 +103,7 @@ struct sym_dwarf {
 	size_t nr_units;
 	struct dw_aranges *ranges;
 	size_t nr_ranges;
+	struct sym_line_sections sec; /* for dwarf_lines.c, once libdw has inflated them */
 	size_t bytes;
 	bool has_lines;
 	bool has_inlines;
@@ -246,20 +251,128 @@ static int build_index(struct sym_dwarf *d)
 		qsort(d->ranges, d->nr_ranges, sizeof(*d->ranges), cmp_aranges);
 	/* Units with code are walked for inlined instances on first use. */
 	d->has_inlines = d->nr_ranges > 0;
-	d->bytes += cap_units * sizeof(*d->units) + cap_ranges * sizeof(*d->ranges);
+	d->bytes += cap_units * sizeof(*d->units) + cap_ranges * sizeof(*d->ranges) +
+		    d->nr_units * LIBDW_UNIT_BYTES;
 	return 0;
 }
 
-static int open_elf(struct sym_dwarf *d)
+/*
+ * What libdw will inflate when it opens d: every SHF_COMPRESSED section and
+ * every GNU-style .zdebug_* one ("ZLIB" + 64-bit big-endian size). Read
+ * before dwarf_begin_elf(), which inflates them all and clears the flags.
+ */
+static size_t inflated_bytes(struct sym_dwarf *d)
 {
+	const unsigned char *raw;
+	Elf_Scn *scn = NULL;
+	const char *name;
+	uint64_t size = 0, one;
+	size_t shstrndx, i;
+	GElf_Shdr shdr;
+	GElf_Chdr chdr;
+	Elf_Data *data;
+
+	if (elf_getshdrstrndx(d->elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
+			continue;
+		one = 0;
+		name = elf_strptr(d->elf, shstrndx, shdr.sh_name);
+		if (shdr.sh_flags & SHF_COMPRESSED) {
+			if (gelf_getchdr(scn, &chdr))
+				one = chdr.ch_size;
+		} else if (name && !strncmp(name, ".zdebug_", 8)) {
+			data = elf_rawdata(scn, NULL);
+			raw = data ? data->d_buf : NULL;
+			if (raw && data->d_size >= 12 && !memcmp(raw, "ZLIB", 4)) {
+				for (i = 4; i < 12; i++)
+					one = one << 8 | raw[i];
+			}
+		}
+		/* A corrupt header must not wrap the sum: such a file is over any cap. */
+		if (one > SYM_ELF_MAX_FILE_BYTES)
+			return SIZE_MAX;
+		size += one;
+	}
+	return size > SIZE_MAX ? SIZE_MAX : (size_t)size;
+}
+
+/*
+ * The file is mapped read-only and private, so its pages are the page
+ * cache's: dropping them from this process costs nothing but a minor fault
+ * when libdw reads them again. Done after each pass over the file (the
+ * index, a unit's load), or a file with large uncompressed DWARF keeps
+ * every page it was ever read through resident in the profiler.
+ */
+static void release_pages(struct sym_dwarf *d)
+{
+	uintptr_t start, end;
+	size_t size = 0;
+	long page;
+	char *raw;
+
+	if (d->image || !d->elf)
+		return;
+	raw = elf_rawfile(d->elf, &size);
+	page = sysconf(_SC_PAGESIZE);
+	if (!raw || !size || page <= 0)
+		return;
+	start = (uintptr_t)raw & ~((uintptr_t)page - 1);
+	end = (uintptr_t)raw + size;
+	/* Advice only: on failure the pages just stay resident. */
+	madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+/* .debug_line and its string sections as libdw left them: inflated, or absent. */
+static void find_line_sections(struct sym_dwarf *d)
+{
+	Elf_Scn *scn = NULL;
+	const char *name;
+	GElf_Shdr shdr;
+	Elf_Data *data;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(d->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS ||
+		    (shdr.sh_flags & SHF_COMPRESSED))
+			continue;
+		name = elf_strptr(d->elf, shstrndx, shdr.sh_name);
+		if (!name || strncmp(name, ".debug_", 7) || !(data = elf_getdata(scn, NULL)) ||
+		    !data->d_buf)
+			continue;
+		if (!strcmp(name, ".debug_line")) {
+			d->sec.line = data->d_buf;
+			d->sec.line_len = data->d_size;
+		} else if (!strcmp(name, ".debug_line_str")) {
+			d->sec.line_str = data->d_buf;
+			d->sec.line_str_len = data->d_size;
+		} else if (!strcmp(name, ".debug_str")) {
+			d->sec.str = data->d_buf;
+			d->sec.str_len = data->d_size;
+		}
+	}
+}
+
+static int open_elf(struct sym_dwarf *d, size_t max_inflate)
+{
+	size_t inflate = inflated_bytes(d);
 	int err = 0;
 
+	if (max_inflate && inflate > max_inflate) {
+		err = -EFBIG;
+		goto out;
+	}
 	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
 	if (!d->dw) {
 		err = -ENODATA;
 		goto out;
 	}
-	d->bytes = sizeof(*d);
+	find_line_sections(d);
+	/* Inflated sections live as long as d->dw: part of what d holds. */
+	d->bytes = sizeof(*d) + inflate;
 	err = build_index(d);
 	if (err)
 		goto out;
@@ -269,22 +382,7 @@ out:
 	return err;
 }
 
-/* Adds the size of compressed sections libdw will inflate to the estimate. */
-static void account_sections(struct sym_dwarf *d)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-	GElf_Chdr chdr;
-
-	while ((scn = elf_nextscn(d->elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr) || !(shdr.sh_flags & SHF_COMPRESSED))
-			continue;
-		if (gelf_getchdr(scn, &chdr) && chdr.ch_size < SYM_ELF_MAX_FILE_BYTES)
-			d->bytes += chdr.ch_size;
-	}
-}
-
-int sym_dwarf__open_fd(int fd, struct sym_dwarf **ret)
+int sym_dwarf__open_fd(int fd, size_t max_inflate, struct sym_dwarf **ret)
 {
 	struct sym_dwarf *d;
 	struct stat sb;
@@ -307,12 +405,12 @@ int sym_dwarf__open_fd(int fd, struct sym_dwarf **ret)
 		err = -ENOEXEC;
 		goto out;
 	}
-	err = open_elf(d);
+	err = open_elf(d, max_inflate);
 	if (err)
 		goto out;
 	/* Everything is mapped: the caller may close fd. */
 	elf_cntl(d->elf, ELF_C_FDDONE);
-	account_sections(d);
+	release_pages(d);
 	*ret = d;
 	d = NULL;
 out:
@@ -341,11 +439,10 @@ int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret)
 		err = -ENOEXEC;
 		goto out;
 	}
-	err = open_elf(d);
+	err = open_elf(d, 0);
 	if (err)
 		goto out;
 	d->bytes += len;
-	account_sections(d);
 	*ret = d;
 	d = NULL;
 out:
@@ -355,8 +452,7 @@ out:
 
 static void unit_free(struct dw_unit *u)
 {
-	free(u->files);
-	free(u->paths.buf);
+	sym_lines__free(&u->lines);
 	free(u->nodes);
 	free(u->node_ranges);
 	free(u->sorted);
@@ -400,8 +496,12 @@ static bool is_absolute(const char *p)
 	return p && p[0] == '/';
 }
 
-/* The unit's file names, relative ones joined to the compilation directory. */
-static int load_files(struct dw_unit *u, Dwarf_Die *cu)
+/*
+ * libdw's reading of the unit's line table, for what dwarf_lines.c does not
+ * handle: file names (relative ones joined to the compilation directory)
+ * and rows copied into u->lines.
+ */
+static int load_files_libdw(struct dw_unit *u, Dwarf_Die *cu)
 {
 	const char *const *dirs = NULL;
 	const char *name, *comp_dir = NULL;
@@ -421,18 +521,19 @@ static int load_files(struct dw_unit *u, Dwarf_Die *cu)
 		if (!is_absolute(comp_dir))
 			comp_dir = NULL;
 	}
-	u->files = calloc(nr, sizeof(*u->files));
+	u->lines.files = calloc(nr, sizeof(*u->lines.files));
 	offs = calloc(nr, sizeof(*offs));
 	tmp = malloc(2 * SYM_ELF_MAX_NAME + 2);
-	if (!u->files || !offs || !tmp || sym_arena__add(&u->paths, "", 0) || u->paths.len != 1) {
+	if (!u->lines.files || !offs || !tmp || sym_arena__add(&u->lines.paths, "", 0) ||
+	    u->lines.paths.len != 1) {
 		err = -ENOMEM;
 		goto out;
 	}
-	u->nr_files = nr;
+	u->lines.nr_files = nr;
 	/* Offsets first: the arena moves as it grows. */
 	for (i = 0; i < nr; i++) {
 		name = dwarf_filesrc(files, i, NULL, NULL);
-		u->files[i] = name;
+		u->lines.files[i] = name;
 		if (!name || !name[0] || is_absolute(name) || !comp_dir)
 			continue;
 		dlen = strnlen(comp_dir, SYM_ELF_MAX_NAME + 1);
@@ -442,7 +543,7 @@ static int load_files(struct dw_unit *u, Dwarf_Die *cu)
 		memcpy(tmp, comp_dir, dlen);
 		tmp[dlen] = '/';
 		memcpy(tmp + dlen + 1, name, nlen);
-		offs[i] = sym_arena__add(&u->paths, tmp, dlen + 1 + nlen);
+		offs[i] = sym_arena__add(&u->lines.paths, tmp, dlen + 1 + nlen);
 		if (!offs[i]) {
 			err = -ENOMEM;
 			goto out;
@@ -450,12 +551,66 @@ static int load_files(struct dw_unit *u, Dwarf_Die *cu)
 	}
 	for (i = 0; i < nr; i++) {
 		if (offs[i])
-			u->files[i] = u->paths.buf + offs[i];
+			u->lines.files[i] = u->lines.paths.buf + offs[i];
 	}
 out:
 	free(offs);
 	free(tmp);
 	return err;
+}
+
+static int load_lines_libdw(struct dw_unit *u, Dwarf_Die *cu)
+{
+	struct sym_line_row *r;
+	Dwarf_Files *files;
+	Dwarf_Lines *lines;
+	Dwarf_Line *l;
+	size_t nr, i, idx;
+	Dwarf_Addr addr;
+	int line, col, err;
+	bool end;
+
+	err = load_files_libdw(u, cu);
+	if (err)
+		return err;
+	if (dwarf_getsrclines(cu, &lines, &nr) || !nr)
+		return 0;
+	if (nr > SYM_DWARF_MAX_LINE_ROWS)
+		nr = SYM_DWARF_MAX_LINE_ROWS;
+	u->lines.rows = calloc(nr, sizeof(*u->lines.rows));
+	if (!u->lines.rows)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		l = dwarf_onesrcline(lines, i);
+		if (!l || dwarf_lineaddr(l, &addr))
+			continue;
+		r = &u->lines.rows[u->lines.nr_rows++];
+		r->addr = addr;
+		r->line = !dwarf_lineno(l, &line) && line > 0 ? (uint32_t)line : 0;
+		r->column = !dwarf_linecol(l, &col) && col > 0 ? (uint32_t)col : 0;
+		r->file = !dwarf_line_file(l, &files, &idx) && idx < UINT32_MAX ? (uint32_t)idx :
+										  UINT32_MAX;
+		r->end = !dwarf_lineendsequence(l, &end) && end;
+	}
+	/* libdw's own rows stay with its CU: counted as well. */
+	u->lines.bytes = nr * (sizeof(*u->lines.rows) + LIBDW_LINE_BYTES) +
+			 u->lines.nr_files * sizeof(*u->lines.files) + u->lines.paths.cap;
+	return 0;
+}
+
+/* The unit's line table: our reader, else libdw's. */
+static int load_lines(struct sym_dwarf *d, struct dw_unit *u, Dwarf_Die *cu)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word off;
+	const char *comp_dir;
+
+	if (!dwarf_attr(cu, DW_AT_stmt_list, &a) || dwarf_formudata(&a, &off))
+		return 0;
+	comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+	if (d->sec.line && !sym_lines__parse(&d->sec, off, comp_dir, &u->lines))
+		return 0;
+	return load_lines_libdw(u, cu);
 }
 
 static const char *attr_string(Dwarf_Die *die, unsigned int name)
@@ -479,7 +634,58 @@ struct walk {
 	struct sym_dwarf *d;
 	struct dw_unit *u;
 	size_t dies;
+	bool sorted; /* node_ranges so far are in (lo, depth) order */
 };
+
+static bool range_before(const struct dw_range *x, const struct dw_range *y)
+{
+	if (x->lo != y->lo)
+		return x->lo < y->lo;
+	if (x->depth != y->depth)
+		return x->depth < y->depth;
+	return x->node < y->node;
+}
+
+/*
+ * Sorts r[0..n) by (lo, depth, node) with tmp[0..n) as scratch: a bottom-up
+ * merge of the runs already in order. A unit's ranges come in a few long
+ * ascending runs (functions in address order, their cold parts in another),
+ * which qsort() with its comparator calls took ten times longer to sort.
+ */
+static void sort_ranges(struct dw_range *r, struct dw_range *tmp, size_t n)
+{
+	struct dw_range *src = r, *dst = tmp, *swap;
+	size_t i, a, b, a_end, b_end, out;
+	bool merged;
+
+	do {
+		merged = false;
+		for (i = 0, out = 0; i < n;) {
+			a = i;
+			a_end = a + 1;
+			while (a_end < n && !range_before(&src[a_end], &src[a_end - 1]))
+				a_end++;
+			b = b_end = a_end;
+			while (b_end < n &&
+			       (b_end == b || !range_before(&src[b_end], &src[b_end - 1])))
+				b_end++;
+			if (b < b_end)
+				merged = true;
+			while (a < a_end && b < b_end)
+				dst[out++] = range_before(&src[b], &src[a]) ? src[b++] : src[a++];
+			while (a < a_end)
+				dst[out++] = src[a++];
+			while (b < b_end)
+				dst[out++] = src[b++];
+			i = b_end;
+		}
+		swap = src;
+		src = dst;
+		dst = swap;
+	} while (merged);
+	if (src != r)
+		memcpy(r, src, n * sizeof(*r));
+}
 
 /* Adds a node for die with its ranges; *ret_node is -1 when it has no code. */
 static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int32_t *ret_node)
@@ -488,7 +694,6 @@ static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int
 	size_t first = u->nr_node_ranges, n;
 	Dwarf_Addr base, lo, hi;
 	struct dw_node *node;
-	uint32_t file_idx;
 	ptrdiff_t r = 0;
 	int err;
 
@@ -520,19 +725,17 @@ static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int
 	node->depth = node->parent == NO_PARENT ? 0 : u->nodes[parent].depth + 1;
 	node->range_first = (uint32_t)first;
 	node->nr_ranges = (uint32_t)(u->nr_node_ranges - first);
-	qsort(&u->node_ranges[first], node->nr_ranges, sizeof(*u->node_ranges), cmp_range);
+	node->die_offset = dwarf_dieoffset(die);
 	for (n = first; n < u->nr_node_ranges; n++)
 		u->node_ranges[n].depth = node->depth;
-	node->name = attr_string(die, DW_AT_name);
-	node->linkage_name = attr_string(die, DW_AT_linkage_name);
-	if (!node->linkage_name)
-		node->linkage_name = attr_string(die, DW_AT_MIPS_linkage_name);
-	if (tag == DW_TAG_inlined_subroutine) {
-		file_idx = attr_udata(die, DW_AT_call_file);
-		if (file_idx < u->nr_files)
-			node->call_file = u->files[file_idx];
-		node->call_line = attr_udata(die, DW_AT_call_line);
-		node->call_column = attr_udata(die, DW_AT_call_column);
+	if (node->nr_ranges > 1)
+		qsort(&u->node_ranges[first], node->nr_ranges, sizeof(*u->node_ranges), cmp_range);
+	/* Most units list their functions in address order: then no sort is needed. */
+	if (w->sorted && first && cmp_range(&u->node_ranges[first - 1], &u->node_ranges[first]) > 0)
+		w->sorted = false;
+	for (n = first + 1; w->sorted && n < u->nr_node_ranges; n++) {
+		if (cmp_range(&u->node_ranges[n - 1], &u->node_ranges[n]) > 0)
+			w->sorted = false;
 	}
 	*ret_node = (int32_t)u->nr_nodes++;
 	return 0;
@@ -606,7 +809,8 @@ static int walk_unit(struct walk *w, Dwarf_Die *cu)
 
 static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 {
-	struct walk w = {.d = d, .u = u};
+	struct walk w = {.d = d, .u = u, .sorted = true};
+	struct dw_range *tmp;
 	Dwarf_Die cu;
 	size_t bytes;
 	int err = 0;
@@ -616,11 +820,7 @@ static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 		err = -ENODATA;
 		goto out;
 	}
-	if (dwarf_getsrclines(&cu, &u->lines, &u->nr_lines)) {
-		u->lines = NULL;
-		u->nr_lines = 0;
-	}
-	err = load_files(u, &cu);
+	err = load_lines(d, u, &cu);
 	if (err)
 		goto out;
 	err = walk_unit(&w, &cu);
@@ -633,7 +833,15 @@ static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 			goto out;
 		}
 		memcpy(u->sorted, u->node_ranges, u->nr_node_ranges * sizeof(*u->sorted));
-		qsort(u->sorted, u->nr_node_ranges, sizeof(*u->sorted), cmp_range);
+		if (!w.sorted) {
+			tmp = malloc(u->nr_node_ranges * sizeof(*tmp));
+			if (!tmp) {
+				err = -ENOMEM;
+				goto out;
+			}
+			sort_ranges(u->sorted, tmp, u->nr_node_ranges);
+			free(tmp);
+		}
 	}
 out:
 	if (err) {
@@ -646,8 +854,9 @@ out:
 		u->sorted = NULL;
 		u->nr_nodes = u->nr_node_ranges = u->cap_nodes = u->cap_node_ranges = 0;
 	}
-	bytes = u->nr_lines * LIBDW_LINE_BYTES + u->nr_files * sizeof(*u->files) + u->paths.cap +
-		u->cap_nodes * sizeof(*u->nodes) + u->cap_node_ranges * sizeof(*u->node_ranges) +
+	release_pages(d);
+	bytes = u->lines.bytes + u->cap_nodes * sizeof(*u->nodes) +
+		u->cap_node_ranges * sizeof(*u->node_ranges) +
 		u->nr_node_ranges * sizeof(*u->sorted) + w.dies * LIBDW_DIE_BYTES;
 	d->bytes += bytes;
 	return err;
@@ -719,40 +928,6 @@ static int32_t innermost_node(const struct dw_unit *u, uint64_t addr)
 	return NO_PARENT;
 }
 
-/* The line row for addr: the last one at or before it, unless that ends a sequence. */
-static Dwarf_Line *find_line(const struct dw_unit *u, uint64_t addr)
-{
-	size_t lo = 0, hi = u->nr_lines, mid;
-	Dwarf_Addr a;
-	Dwarf_Line *l;
-	bool end;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		l = dwarf_onesrcline(u->lines, mid);
-		if (l && !dwarf_lineaddr(l, &a) && a <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	l = dwarf_onesrcline(u->lines, lo - 1);
-	if (!l || dwarf_lineendsequence(l, &end) || end)
-		return NULL;
-	return l;
-}
-
-static const char *line_file(const struct dw_unit *u, Dwarf_Line *l)
-{
-	Dwarf_Files *files;
-	size_t idx;
-
-	if (!dwarf_line_file(l, &files, &idx) && idx < u->nr_files && u->files[idx])
-		return u->files[idx];
-	return dwarf_linesrc(l, NULL, NULL);
-}
-
 /*
  * The linkage name when the DIE (or its abstract origin or specification)
  * has one, else the source name; the symbolizer demangles it. This is
@@ -760,10 +935,24 @@ static const char *line_file(const struct dw_unit *u, Dwarf_Line *l)
  * linkage names ("f.isra.0", "f.part.0.lto_priv.0", which a profile should
  * keep apart from "f") and glibc's internal asm labels ("__GI_f").
  */
-static void set_names(struct sym_frame *f, const struct dw_node *n)
+static void set_names(struct sym_frame *f, Dwarf_Die *die)
 {
-	f->name = n->linkage_name ? n->linkage_name : n->name;
-	f->system_name = n->linkage_name;
+	const char *linkage_name = attr_string(die, DW_AT_linkage_name);
+
+	if (!linkage_name)
+		linkage_name = attr_string(die, DW_AT_MIPS_linkage_name);
+	f->name = linkage_name ? linkage_name : attr_string(die, DW_AT_name);
+	f->system_name = linkage_name;
+}
+
+/* The caller's position of an inlined instance: where frame f was called. */
+static void set_call(struct sym_frame *f, const struct dw_unit *u, Dwarf_Die *die)
+{
+	uint32_t file_idx = attr_udata(die, DW_AT_call_file);
+
+	f->file = file_idx < u->lines.nr_files ? u->lines.files[file_idx] : NULL;
+	f->line = attr_udata(die, DW_AT_call_line);
+	f->column = attr_udata(die, DW_AT_call_column);
 }
 
 int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, bool inlines, struct sym_frame *frames,
@@ -771,10 +960,10 @@ int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, bool inlines, struct s
 {
 	struct dw_unit *u;
 	const struct dw_node *n;
-	Dwarf_Line *l;
+	const struct sym_line_row *l;
+	Dwarf_Die die;
 	unsigned int nr = 0;
 	int32_t node;
-	int line, col;
 	int err = 0;
 
 	*ret_nr = 0;
@@ -791,13 +980,11 @@ int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, bool inlines, struct s
 	if (u->err)
 		return 0;
 	memset(&frames[0], 0, sizeof(frames[0]));
-	l = u->nr_lines ? find_line(u, addr) : NULL;
+	l = sym_lines__find(&u->lines, addr);
 	if (l) {
-		frames[0].file = line_file(u, l);
-		if (!dwarf_lineno(l, &line) && line > 0)
-			frames[0].line = (uint32_t)line;
-		if (!dwarf_linecol(l, &col) && col > 0)
-			frames[0].column = (uint32_t)col;
+		frames[0].file = l->file < u->lines.nr_files ? u->lines.files[l->file] : NULL;
+		frames[0].line = l->line;
+		frames[0].column = l->column;
 	}
 	node = u->nr_node_ranges ? innermost_node(u, addr) : NO_PARENT;
 	if (node == NO_PARENT) {
@@ -810,14 +997,16 @@ int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, bool inlines, struct s
 	}
 	nr = 1;
 	n = &u->nodes[node];
-	set_names(&frames[0], n);
+	if (!dwarf_offdie(d->dw, n->die_offset, &die))
+		return 0;
+	set_names(&frames[0], &die);
 	while (n->parent != NO_PARENT && nr < max_frames) {
 		memset(&frames[nr], 0, sizeof(frames[nr]));
-		frames[nr].file = n->call_file;
-		frames[nr].line = n->call_line;
-		frames[nr].column = n->call_column;
+		set_call(&frames[nr], u, &die);
 		n = &u->nodes[n->parent];
-		set_names(&frames[nr], n);
+		if (!dwarf_offdie(d->dw, n->die_offset, &die))
+			break;
+		set_names(&frames[nr], &die);
 		nr++;
 	}
 	*ret_nr = nr;

@@ -125,6 +125,7 @@ int sym_kallsyms__parse(const char *text, size_t len, struct sym_kallsyms **ret)
 	size_t name_len, module_len, prev_module_len = 0, nr_raw = 0, cap_raw = 0, i, j;
 	struct raw_sym *raw = NULL, *grown_raw;
 	struct sym_kallsyms *k = NULL;
+	void *shrunk;
 	struct sym_arena names = {0};
 	uint32_t module_off = 0;
 	bool seen_line = false;
@@ -224,6 +225,13 @@ int sym_kallsyms__parse(const char *text, size_t len, struct sym_kallsyms **ret)
 		err = -ENOENT;
 		goto out;
 	}
+	/* Kept for the profiler's life: give back what growing by doubling left over. */
+	shrunk = realloc(k->syms, k->nr * sizeof(*k->syms));
+	if (shrunk)
+		k->syms = shrunk;
+	shrunk = realloc(names.buf, names.len ? names.len : 1);
+	if (shrunk)
+		names.buf = shrunk;
 	k->strs = names.buf;
 	k->strs_len = names.len;
 	names.buf = NULL;

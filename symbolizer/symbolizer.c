@@ -27,9 +27,11 @@
  * the file itself, then as a separate debug file (debuginfo.c: build-id,
  * .gnu_debuglink; inside the process's root first), then through
  * debuginfod when DEBUGINFOD_URLS is set (time-limited per query and in
- * total). The DWARF handle lives with the parsed file; its memory grows as
- * units are loaded, is re-counted after every lookup and pushes colder
- * files out of the cache. Names are demangled at lookup time into buffers
+ * total). The DWARF handle lives with the parsed file; its memory (the
+ * sections libdw inflates included) grows as units are loaded, is
+ * re-counted after every lookup and pushes colder files out of the cache.
+ * A file whose compressed debug sections would inflate past
+ * max_inflate_bytes keeps its symbols but no DWARF (dwarf_too_large). Names are demangled at lookup time into buffers
  * that live until the next call (so nothing is cached twice).
  *
  * kallsyms is loaded on the first kernel lookup; a failure is reported once.
@@ -53,15 +55,15 @@
 
 #include "symbolizer_internal.h"
 
-#define DEFAULT_MAX_FILES    256
-#define DEFAULT_MAX_BYTES    (64u << 20)
-#define DEFAULT_MAX_MAPPINGS 16384
-#define DEFAULT_DEBUG_ROOT   "/usr/lib/debug"
+#define DEFAULT_MAX_FILES     256
+#define DEFAULT_MAX_BYTES     (64u << 20)
+#define DEFAULT_MAX_MAPPINGS  16384
+#define DEFAULT_DEBUG_ROOT    "/usr/lib/debug"
 #define DEFAULT_DEBUGINFOD_MS 5000
-#define DEBUGINFOD_BUDGET    10 /* total debuginfod time, in per-query time limits */
-#define MAX_BUCKETS	     (1u << 20)
-#define OPEN_FLAGS	     (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-#define DELETED_SUFFIX	     " (deleted)"
+#define DEBUGINFOD_BUDGET     10 /* total debuginfod time, in per-query time limits */
+#define MAX_BUCKETS	      (1u << 20)
+#define OPEN_FLAGS	      (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+#define DELETED_SUFFIX	      " (deleted)"
 
 #define KEY_BUILD_ID 1
 #define KEY_STAT     2
@@ -127,6 +129,7 @@ struct symbolizer {
 	char *debug_root;
 	bool no_dwarf;
 	bool no_inlines;
+	size_t max_inflate_bytes;
 	bool no_debuginfod;
 	debuginfod_client *debuginfod;
 	uint64_t debuginfod_timeout_ms;
@@ -359,7 +362,8 @@ static int debuginfod_fetch(struct symbolizer *s, const struct sym_elf_file *f)
 	s->debuginfod_spent_ms += now_ms() - start;
 	if (fd < 0 && now_ms() >= s->debuginfod_deadline_ms) {
 		s->stats.debuginfod_timeouts++;
-		sym_log(s, SYM_LOG_INFO, "debuginfod: no answer for build-id %s within %" PRIu64 " ms",
+		sym_log(s, SYM_LOG_INFO,
+			"debuginfod: no answer for build-id %s within %" PRIu64 " ms",
 			f->build_id_hex, s->debuginfod_timeout_ms);
 	}
 	return fd;
@@ -390,13 +394,16 @@ static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, p
 	if (s->no_dwarf)
 		return;
 	if (f->has_debug_info && fd >= 0) {
-		err = sym_dwarf__open_fd(fd, &f->dwarf);
+		err = sym_dwarf__open_fd(fd, s->max_inflate_bytes, &f->dwarf);
 		if (!err) {
 			f->debug_source = SYM_DEBUG_SELF;
 			s->stats.debug_self++;
 			return;
 		}
-		s->stats.dwarf_failures++;
+		if (err == -EFBIG)
+			s->stats.dwarf_too_large++;
+		else
+			s->stats.dwarf_failures++;
 	}
 	if (pid > 0) {
 		snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
@@ -414,8 +421,12 @@ static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, p
 	}
 	if (!f->has_symtab && sym_elf__parse_fd(dfd, &f->debug_syms))
 		f->debug_syms = NULL;
-	err = sym_dwarf__open_fd(dfd, &f->dwarf);
-	if (err) {
+	err = sym_dwarf__open_fd(dfd, s->max_inflate_bytes, &f->dwarf);
+	if (err == -EFBIG) {
+		s->stats.dwarf_too_large++;
+		sym_log(s, SYM_LOG_DEBUG, "debug file of '%s' is too large to keep, symbols only",
+			binary_path ? binary_path : f->build_id_hex);
+	} else if (err) {
 		s->stats.dwarf_failures++;
 		sym_log(s, SYM_LOG_DEBUG, "debug file of '%s' has no usable DWARF: %s",
 			binary_path ? binary_path : f->build_id_hex, strerror(-err));
@@ -851,6 +862,7 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->log_ctx = opts->log_ctx;
 	s->no_dwarf = opts->no_dwarf;
 	s->no_inlines = opts->no_inlines;
+	s->max_inflate_bytes = opts->max_inflate_bytes ? opts->max_inflate_bytes : s->max_bytes / 4;
 	s->no_debuginfod = opts->no_debuginfod;
 	s->debuginfod_timeout_ms =
 		opts->debuginfod_timeout_ms ? opts->debuginfod_timeout_ms : DEFAULT_DEBUGINFOD_MS;

@@ -117,6 +117,7 @@ struct symbolizer_stats {
 	uint64_t debug_none; /* nothing found (symbol tables only) */
 	uint64_t debuglink_crc_mismatches; /* debuglink candidates rejected */
 	uint64_t dwarf_failures; /* debug files found but unusable, or units that failed */
+	uint64_t dwarf_too_large; /* debug files read for symbols only: over max_inflate_bytes */
 	uint64_t debuginfod_timeouts; /* debuginfod queries cut short by the time limit */
 };
 
@@ -140,6 +141,13 @@ struct symbolizer_opts {
 	 * /usr/lib/debug (tests pass a directory of their own). */
 	const char *debug_root;
 	bool no_dwarf; /* symbol tables only: no file:line, no inline frames */
+	/*
+	 * Compressed debug sections (libc6-dbg's, for one) that libdw may inflate for one
+	 * file; a file needing more gets no file:line (symbols still name it), counted in
+	 * dwarf_too_large. 0 means the default, max_bytes / 4: one file's DWARF never
+	 * crowds the whole cache out.
+	 */
+	size_t max_inflate_bytes;
 	bool no_inlines; /* file:line, but only the physical function per address */
 	/* debuginfod (only when DEBUGINFOD_URLS is set): per-query time limit in ms, 0 means
 	 * the default, 5000; total time spent on it is capped at 10 times that. */

@@ -13,14 +13,14 @@
 
 #include "symbolizer.h"
 
-#define SYM_MAPS_MAX_ENTRIES   1000000u /* lines kept from one maps file */
-#define SYM_PROC_TEXT_MAX      (256u << 20) /* bytes read from one /proc text file */
-#define SYM_KALLSYMS_MAX_SYMS  4000000u /* text symbols kept from kallsyms */
-#define SYM_KALLSYMS_MAX_GAP   (1u << 20) /* bytes past a symbol still named by it */
-#define SYM_ELF_MAX_SYMS       8000000u /* function symbols kept from one ELF file */
-#define SYM_ELF_MAX_LOADS      256u /* PT_LOAD headers kept from one ELF file */
-#define SYM_ELF_MAX_NAME       4096u /* longer symbol names are skipped */
-#define SYM_ELF_MAX_FILE_BYTES (4ull << 30) /* larger files are not parsed */
+#define SYM_MAPS_MAX_ENTRIES	  1000000u /* lines kept from one maps file */
+#define SYM_PROC_TEXT_MAX	  (256u << 20) /* bytes read from one /proc text file */
+#define SYM_KALLSYMS_MAX_SYMS	  4000000u /* text symbols kept from kallsyms */
+#define SYM_KALLSYMS_MAX_GAP	  (1u << 20) /* bytes past a symbol still named by it */
+#define SYM_ELF_MAX_SYMS	  8000000u /* function symbols kept from one ELF file */
+#define SYM_ELF_MAX_LOADS	  256u /* PT_LOAD headers kept from one ELF file */
+#define SYM_ELF_MAX_NAME	  4096u /* longer symbol names are skipped */
+#define SYM_ELF_MAX_FILE_BYTES	  (4ull << 30) /* larger files are not parsed */
 #define SYM_DWARF_MAX_UNITS	  1000000u /* compilation units indexed per file */
 #define SYM_DWARF_MAX_RANGES	  (16u << 20) /* address ranges per file index or per unit */
 #define SYM_DWARF_MAX_UNIT_RANGES 65536 /* ranges read from one DIE */
@@ -147,9 +147,11 @@ void sym_elf__free(struct sym_elf_file *f);
  * DWARF of one ELF file (dwarf.c). Opening reads unit headers only; units
  * are loaded on first lookup. The fd stays the caller's and may be closed
  * after the call; the memory image is copied. Returns 0, -ENODATA when
- * there is no usable DWARF, -ENOEXEC, -EFBIG or -ENOMEM.
+ * there is no usable DWARF, -ENOEXEC, -EFBIG (too large, or its compressed
+ * debug sections would inflate to more than max_inflate bytes; 0: no
+ * limit) or -ENOMEM.
  */
-int sym_dwarf__open_fd(int fd, struct sym_dwarf **ret);
+int sym_dwarf__open_fd(int fd, size_t max_inflate, struct sym_dwarf **ret);
 int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret);
 /*
  * Frames for an ELF vaddr, innermost first, physical function last (only it
@@ -165,6 +167,51 @@ size_t sym_dwarf__bytes(const struct sym_dwarf *d);
 bool sym_dwarf__has_lines(const struct sym_dwarf *d);
 bool sym_dwarf__has_inlines(const struct sym_dwarf *d);
 void sym_dwarf__free(struct sym_dwarf *d);
+
+/* Line tables read without libdw (dwarf_lines.c). */
+#define SYM_DWARF_MAX_LINE_ROWS	 (16u << 20) /* rows kept per unit */
+#define SYM_DWARF_MAX_LINE_FILES 1000000u /* directories and files per unit */
+
+struct sym_line_row {
+	uint64_t addr;
+	uint32_t line; /* 0: unknown */
+	uint32_t column; /* 0: unknown */
+	uint32_t file; /* index into files */
+	uint32_t end; /* ends a sequence: addr is past its code */
+};
+
+/* One unit's rows, by address, and its file names (NULL where unnamed). */
+struct sym_line_table {
+	struct sym_line_row *rows;
+	size_t nr_rows;
+	const char **files; /* into paths */
+	size_t nr_files;
+	struct sym_arena paths;
+	size_t bytes; /* memory held */
+};
+
+/* The (inflated) sections a line table refers to; NULL when absent. */
+struct sym_line_sections {
+	const uint8_t *line;
+	size_t line_len;
+	const char *line_str;
+	size_t line_str_len;
+	const char *str;
+	size_t str_len;
+};
+
+/*
+ * Reads the line table at offset of .debug_line (the unit's DW_AT_stmt_list;
+ * comp_dir its DW_AT_comp_dir or NULL). Returns 0, -EINVAL (malformed),
+ * -ENOTSUP (a form or layout not handled: use libdw) or -ENOMEM; *ret is
+ * untouched on failure. Free with sym_lines__free().
+ */
+int sym_lines__parse(const struct sym_line_sections *sec, uint64_t offset, const char *comp_dir,
+		     struct sym_line_table *ret);
+/* The row covering addr (the last at or before it, unless that ends a sequence), or NULL. */
+const struct sym_line_row *sym_lines__find(const struct sym_line_table *t, uint64_t addr);
+/* Accepts a zeroed table. */
+void sym_lines__free(struct sym_line_table *t);
 
 /* Where to look for separate debug files of one ELF file (debuginfo.c). */
 struct sym_debug_query {
@@ -182,8 +229,8 @@ struct sym_debug_query {
  * none is found, -ENOMEM. *ret_crc_mismatches counts debuglink candidates
  * rejected.
  */
-int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f,
-			int *ret_fd, enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches);
+int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f, int *ret_fd,
+			enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches);
 /* CRC-32 (as .gnu_debuglink uses) of a whole open file. Returns 0 or a negative errno. */
 int sym_debuginfo__crc32(int fd, uint32_t *ret);
 
@@ -256,8 +303,7 @@ bool sym_perfmaps__eligible(const struct sym_map_entry *m);
  * -ENOENT when not, or another negative errno when the map cannot be read.
  * The name is borrowed until the next call on c.
  */
-int sym_perfmaps__lookup(struct sym_perfmaps *c, pid_t pid, uint64_t addr,
-			 struct sym_result *res);
+int sym_perfmaps__lookup(struct sym_perfmaps *c, pid_t pid, uint64_t addr, struct sym_result *res);
 /* Reads pid's perf map now (if not cached yet), so it outlives the process. */
 int sym_perfmaps__preload(struct sym_perfmaps *c, pid_t pid);
 /* Sets the perfmap_* fields of *ret only. */

@@ -99,8 +99,8 @@ int uploader__parse_retry_after(const char *value, size_t len, int64_t now_s, ui
 		value++;
 		len--;
 	}
-	while (len && (is_blank(value[len - 1]) || value[len - 1] == '\r' ||
-		       value[len - 1] == '\n'))
+	while (len &&
+	       (is_blank(value[len - 1]) || value[len - 1] == '\r' || value[len - 1] == '\n'))
 		len--;
 	if (!len)
 		return -EINVAL;
@@ -133,6 +133,12 @@ enum uploader_verdict uploader__classify(long http_status)
 	/* No answer, timeouts, throttling and server trouble pass; the request was fine. */
 	if (http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500)
 		return UPLOADER_RETRY;
+	/*
+	 * Wrong credentials or URL refuse every request alike: rejecting them
+	 * would empty the spool into rejected/ until someone fixes the setup.
+	 */
+	if (http_status == 401 || http_status == 403 || http_status == 404)
+		return UPLOADER_RETRY;
 	return UPLOADER_REJECT;
 }
 
@@ -152,15 +158,14 @@ int uploader__uuid(char ret[37])
 	}
 	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	snprintf(ret, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 	return 0;
 }
 
-void uploader__logf(uploader_log_fn log, void *ctx, enum uploader_log_level level,
-		    const char *fmt, ...)
+void uploader__logf(uploader_log_fn log, void *ctx, enum uploader_log_level level, const char *fmt,
+		    ...)
 {
 	char msg[1024];
 	va_list ap;

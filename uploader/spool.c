@@ -524,8 +524,8 @@ int uploader_spool__reject(struct uploader_spool *s, uint64_t seq)
 		err = -errno;
 		goto out_unlock;
 	}
-	rej_fd = openat(s->dir_fd, UPLOADER_REJECTED, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-			O_NOFOLLOW);
+	rej_fd = openat(s->dir_fd, UPLOADER_REJECTED,
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (rej_fd < 0) {
 		err = -errno;
 		goto out_unlock;

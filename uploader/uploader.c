@@ -5,7 +5,8 @@
  * libcurl and acts on the answer (http.c's uploader__classify()):
  *
  *   2xx            delete the item, reset the backoff;
- *   no answer, 408, 429, 5xx
+ *   no answer, 408, 429, 5xx, and 401, 403, 404 (a setup error refuses
+ *   every request alike)
  *                  keep it, wait uploader__backoff_ms(attempt) or the
  *                  server's Retry-After (429, 503; at most an hour), retry
  *                  the same item (oldest first, so order is kept);
@@ -153,8 +154,7 @@ static int setup_curl(struct uploader *u)
 
 	if (curl_easy_setopt(c, CURLOPT_URL, u->push_url) ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_POST, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) || curl_easy_setopt(c, CURLOPT_POST, 1L) ||
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->headers) ||
 	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms) ||
 	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)u->total_ms) ||
@@ -254,10 +254,9 @@ struct uploader *uploader__new(const struct uploader_opts *o)
 	if (err)
 		goto out_free;
 
-	u->spool = uploader_spool__open(o->spool_dir,
-					o->spool_cap_bytes ? o->spool_cap_bytes :
-							     UPLOADER_DEFAULT_SPOOL_CAP,
-					UPLOADER_MAX_SPOOL_ITEMS, o->log, o->log_ctx);
+	u->spool = uploader_spool__open(
+		o->spool_dir, o->spool_cap_bytes ? o->spool_cap_bytes : UPLOADER_DEFAULT_SPOOL_CAP,
+		UPLOADER_MAX_SPOOL_ITEMS, o->log, o->log_ctx);
 	if (!u->spool) {
 		err = -errno;
 		goto out_free;
@@ -350,8 +349,7 @@ static void request_free(Push__V1__PushRequest *req)
 	free(req->series);
 }
 
-static int encode(const struct upload_series *series, size_t nr, uint8_t **ret_buf,
-		  size_t *ret_len)
+static int encode(const struct upload_series *series, size_t nr, uint8_t **ret_buf, size_t *ret_len)
 {
 	Push__V1__PushRequest req = PUSH__V1__PUSH_REQUEST__INIT;
 	uint8_t *buf = NULL;
@@ -568,8 +566,7 @@ static void schedule_retry(struct uploader *u, long status, const struct respons
 
 	u->attempt++;
 	u->stats.retried++;
-	delay_ms = uploader__backoff_ms(u->attempt, u->retry_min_ms, u->retry_max_ms,
-					next_rnd(u));
+	delay_ms = uploader__backoff_ms(u->attempt, u->retry_min_ms, u->retry_max_ms, next_rnd(u));
 	if ((status == 429 || status == 503) && r->has_retry_after &&
 	    !uploader__parse_retry_after(r->retry_after, strlen(r->retry_after),
 					 (int64_t)time(NULL), &ra_s))
@@ -577,11 +574,16 @@ static void schedule_retry(struct uploader *u, long status, const struct respons
 	u->next_try_ms = mono_ms() + delay_ms;
 	set_last_error(u, why);
 	if (!u->failing) {
+		bool setup = status == 401 || status == 403 || status == 404;
+
 		u->failing = true;
-		uploader__logf(u->log, u->log_ctx, UPLOADER_LOG_WARN,
-			       "upload to '%s' failed: %s; keeping the profiles in '%s' and "
+		uploader__logf(u->log, u->log_ctx, setup ? UPLOADER_LOG_ERR : UPLOADER_LOG_WARN,
+			       "upload to '%s' failed: %s%s; keeping the profiles in '%s' and "
 			       "retrying",
-			       u->url, why, u->spool_dir);
+			       u->url, why,
+			       setup ? " (check the URL, the token or credentials and the tenant)" :
+				       "",
+			       u->spool_dir);
 	} else {
 		uploader__logf(u->log, u->log_ctx, UPLOADER_LOG_DEBUG,
 			       "upload retry %u failed: %s; next in %" PRIu64 " ms", u->attempt,
@@ -610,7 +612,8 @@ static void send_item(struct uploader *u, uint64_t seq)
 		goto out_free; /* evicted while we looked: nothing to send */
 	if (err) {
 		uploader__logf(u->log, u->log_ctx, UPLOADER_LOG_ERR,
-			       "upload spool item %020" PRIu64 " in '%s' is unreadable (%s); moved to "
+			       "upload spool item %020" PRIu64
+			       " in '%s' is unreadable (%s); moved to "
 			       "%s/",
 			       seq, u->spool_dir, strerror(-err), UPLOADER_REJECTED);
 		if (!uploader_spool__reject(u->spool, seq))

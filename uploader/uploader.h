@@ -8,9 +8,9 @@
  * zstd-compressed file per call, written to a temporary file, fsync'ed and
  * renamed) and returns without network I/O. One background thread sends the
  * spool oldest first; an item leaves the spool only after a 2xx answer.
- * Network errors, 408, 429 and 5xx are retried with exponential backoff and
- * jitter (429 and 503 honour Retry-After); any other answer moves the item to
- * <spool>/rejected/. The spool has a size cap: when it is full the oldest
+ * Network errors, 408, 429, 5xx and the setup errors 401, 403 and 404 are
+ * retried with exponential backoff and jitter (429 and 503 honour
+ * Retry-After); any other answer moves the item to <spool>/rejected/. The spool has a size cap: when it is full the oldest
  * items are deleted and counted. A new uploader on the same spool directory
  * sends what an earlier one left.
  *
@@ -24,17 +24,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UPLOADER_DEFAULT_SPOOL_CAP	((uint64_t)256 << 20) /* bytes on disk */
-#define UPLOADER_DEFAULT_CONNECT_MS	10000
-#define UPLOADER_DEFAULT_TOTAL_MS	60000
-#define UPLOADER_DEFAULT_RETRY_MIN_MS	1000
-#define UPLOADER_DEFAULT_RETRY_MAX_MS	(5 * 60 * 1000)
-#define UPLOADER_MAX_REJECTED		64 /* items kept in rejected/, oldest deleted */
-#define UPLOADER_MAX_ITEM		((size_t)64 << 20) /* PushRequest bytes per item */
-#define UPLOADER_MAX_LABELS		64 /* per series */
-#define UPLOADER_MAX_SERIES		4096 /* per item */
-#define UPLOADER_MAX_PROFILES		256 /* per series */
-#define UPLOADER_MAX_SPOOL_ITEMS	65536 /* items indexed; the oldest beyond are dropped */
+#define UPLOADER_DEFAULT_SPOOL_CAP    ((uint64_t)256 << 20) /* bytes on disk */
+#define UPLOADER_DEFAULT_CONNECT_MS   10000
+#define UPLOADER_DEFAULT_TOTAL_MS     60000
+#define UPLOADER_DEFAULT_RETRY_MIN_MS 1000
+#define UPLOADER_DEFAULT_RETRY_MAX_MS (5 * 60 * 1000)
+#define UPLOADER_MAX_REJECTED	      64 /* items kept in rejected/, oldest deleted */
+#define UPLOADER_MAX_ITEM	      ((size_t)64 << 20) /* PushRequest bytes per item */
+#define UPLOADER_MAX_LABELS	      64 /* per series */
+#define UPLOADER_MAX_SERIES	      4096 /* per item */
+#define UPLOADER_MAX_PROFILES	      256 /* per series */
+#define UPLOADER_MAX_SPOOL_ITEMS      65536 /* items indexed; the oldest beyond are dropped */
 
 enum uploader_log_level {
 	UPLOADER_LOG_ERR,
@@ -57,7 +57,8 @@ struct uploader_opts {
 	unsigned int connect_timeout_ms; /* 0: UPLOADER_DEFAULT_CONNECT_MS */
 	unsigned int total_timeout_ms; /* whole request; 0: UPLOADER_DEFAULT_TOTAL_MS */
 	unsigned int retry_min_ms; /* first backoff; 0: UPLOADER_DEFAULT_RETRY_MIN_MS */
-	unsigned int retry_max_ms; /* backoff and Retry-After cap; 0: UPLOADER_DEFAULT_RETRY_MAX_MS */
+	unsigned int
+		retry_max_ms; /* backoff and Retry-After cap; 0: UPLOADER_DEFAULT_RETRY_MAX_MS */
 	bool no_thread; /* open the spool only: submit works, nothing is sent (tests, tools) */
 	uploader_log_fn log; /* may be NULL */
 	void *log_ctx;

@@ -97,7 +97,7 @@ enum uploader_verdict uploader__classify(long http_status);
 int uploader__uuid(char ret[37]);
 
 /* Formats a message and passes it to log (when not NULL). */
-void uploader__logf(uploader_log_fn log, void *ctx, enum uploader_log_level level,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void uploader__logf(uploader_log_fn log, void *ctx, enum uploader_log_level level, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
 
 #endif /* SMOLDER_UPLOADER_INTERNAL_H */

@@ -8,6 +8,8 @@
 #   under dwarf_root/, and the binary stripped to .dynsym (strip --strip-all);
 # - a stripped copy with .gnu_debuglink next to its debug file, and one whose
 #   debug file was changed after linking (CRC mismatch);
+# - dwarf_inline_mini: the stripped binary with MiniDebugInfo (.gnu_debugdata,
+#   an xz'ed symbol-table-only ELF, as Fedora builds them; needs xz);
 # - dwarf_lto: two units, -flto, cross-unit inlining;
 # - dwarf_cxx: namespaces and templates (g++).
 find_program(SMOLDER_FIXTURE_CC gcc REQUIRED)
@@ -20,7 +22,7 @@ add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 		${DW_OUT}/dwarf_inline_zstd ${DW_OUT}/dwarf_inline_stripped
 		${DW_OUT}/link/dwarf_inline ${DW_OUT}/link/dwarf_inline.debug
 		${DW_OUT}/badcrc/dwarf_inline ${DW_OUT}/badcrc/dwarf_inline.debug
-		${DW_OUT}/dwarf_root/.stamp
+		${DW_OUT}/dwarf_root/.stamp ${DW_OUT}/dwarf_inline_mini
 	COMMAND ${CMAKE_COMMAND} -E rm -rf ${DW_OUT}
 	COMMAND ${CMAKE_COMMAND} -E make_directory ${DW_OUT}/link ${DW_OUT}/badcrc
 		${DW_OUT}/dwarf_root ${DW_OUT}/empty_root
@@ -39,8 +41,11 @@ add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 	COMMAND ${CMAKE_COMMAND} -E copy ${DW_OUT}/link/dwarf_inline ${DW_OUT}/badcrc/
 	COMMAND ${CMAKE_COMMAND} -E copy ${DW_OUT}/dwarf_inline.debug ${DW_OUT}/badcrc/
 	COMMAND sh ${DW_SRC}/append_byte.sh ${DW_OUT}/badcrc/dwarf_inline.debug
+	COMMAND sh ${DW_SRC}/add_minidebuginfo.sh ${DW_OUT}/dwarf_inline
+		${DW_OUT}/dwarf_inline_stripped ${DW_OUT}/dwarf_inline_mini
 	COMMAND ${CMAKE_COMMAND} -E touch ${DW_OUT}/dwarf_root/.stamp
 	DEPENDS ${DW_SRC}/inline.c ${DW_SRC}/place_build_id.sh ${DW_SRC}/append_byte.sh
+		${DW_SRC}/add_minidebuginfo.sh
 	COMMENT "Building the DWARF fixtures")
 add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/dwarf_lto
 	COMMAND ${SMOLDER_FIXTURE_CC} ${DW_FLAGS} -flto -o ${CMAKE_CURRENT_BINARY_DIR}/dwarf_lto

@@ -333,6 +333,57 @@ static void test_parse_time(void **state)
 	assert_int_equal(config__parse_time("yesterday", now, &t), -EINVAL);
 }
 
+static void test_upload_keys(void **state)
+{
+	struct agent_config c, d;
+	char err[256];
+
+	assert_int_equal(config__init(&c), 0);
+	assert_null(c.upload_service_by);
+	assert_null(c.upload_spool);
+	assert_int_equal(c.upload_spool_bytes, 0);
+	assert_int_equal(load(&c,
+			      "upload = http://127.0.0.1:4040\n"
+			      "service-by = container_id\n"
+			      "token-file = /etc/smolder/token\n"
+			      "tenant = team-a\n"
+			      "ca-file = /etc/ssl/private-ca.pem\n"
+			      "spool = /var/spool/smolder\n"
+			      "spool-size = 64M\n",
+			      err, sizeof(err)),
+			 0);
+	assert_string_equal(c.upload_service_by, "container_id");
+	assert_string_equal(c.upload_token_file, "/etc/smolder/token");
+	assert_string_equal(c.upload_tenant, "team-a");
+	assert_string_equal(c.upload_ca_file, "/etc/ssl/private-ca.pem");
+	assert_string_equal(c.upload_spool, "/var/spool/smolder");
+	assert_int_equal(c.upload_spool_bytes, 64ULL << 20);
+	/* Token and Basic exclude each other: the later wins. */
+	assert_int_equal(config__set(&c, "basic-auth-file", "/etc/smolder/auth", err, sizeof(err)),
+			 0);
+	assert_string_equal(c.upload_basic_auth_file, "/etc/smolder/auth");
+	assert_null(c.upload_token_file);
+	assert_int_equal(config__copy(&d, &c), 0);
+	assert_string_equal(d.upload_basic_auth_file, "/etc/smolder/auth");
+	assert_string_equal(d.upload_spool, "/var/spool/smolder");
+	assert_true(d.upload_tenant != c.upload_tenant);
+	config__free(&d);
+
+	assert_int_equal(config__set(&c, "service-by", "pid", err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "invalid service-by 'pid': expected systemd_unit, container_id or comm");
+	assert_string_equal(c.upload_service_by, "container_id");
+	assert_int_equal(config__set(&c, "tenant", "a\tb", err, sizeof(err)), -EINVAL);
+	assert_string_equal(c.upload_tenant, "team-a");
+	assert_int_equal(config__set(&c, "spool-size", "1K", err, sizeof(err)), -EINVAL);
+	assert_int_equal(c.upload_spool_bytes, 64ULL << 20);
+	assert_int_equal(config__set(&c, "spool", "", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config__set(&c, "token-file", NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'token-file' needs a value");
+	assert_int_equal(config__set(&c, "token", "abc", err, sizeof(err)), -ENOENT);
+	config__free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_upload_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

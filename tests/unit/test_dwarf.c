@@ -3,7 +3,8 @@
  * Unit tests of the symbolizer's DWARF support (no root): file:line:column
  * and inline chains of fixture binaries built by tests/unit/dwarf.cmake, with
  * the debug info in the binary, compressed (zlib, zstd), split off and found
- * by build-id or .gnu_debuglink (a CRC mismatch rejected), across LTO units,
+ * by build-id or .gnu_debuglink (a CRC mismatch rejected), MiniDebugInfo
+ * symbols (.gnu_debugdata), across LTO units,
  * and C++ names demangled. Ground truth: the fixtures print the addresses
  * (return address of the innermost call, function entries) and the expected
  * lines and columns are read from the fixture sources by marker comment,
@@ -242,6 +243,37 @@ static void test_stripped_and_bad_crc(void **state)
 	}
 }
 
+/*
+ * MiniDebugInfo: the stripped binary plus .gnu_debugdata names its local
+ * functions (outer() is not exported) from the xz'ed symbol table, without
+ * file:line, and without looking any further.
+ */
+static void test_minidebuginfo(void **state)
+{
+	struct symbolizer_opts opts = {.debug_root = DW_OUT "/empty_root", .no_debuginfod = true};
+	struct symbolizer_stats st;
+	struct symbolizer *s;
+	struct sym_result r;
+	uint64_t ret_addr, outer;
+
+	run_fixture(DW_OUT "/dwarf_inline", &ret_addr, &outer);
+	s = symbolizer__new(&opts);
+	assert_non_null(s);
+	assert_int_equal(symbolizer__elf(s, DW_OUT "/dwarf_inline_mini", outer, &r), 0);
+	assert_int_equal(r.nr_frames, 1);
+	assert_string_equal(r.frames[0].name, "outer");
+	assert_null(r.frames[0].file);
+	assert_false(r.has_filenames);
+	/* Inside outer(), where the inlined chain is: still outer, one frame. */
+	assert_int_equal(symbolizer__elf(s, DW_OUT "/dwarf_inline_mini", ret_addr - 1, &r), 0);
+	assert_int_equal(r.nr_frames, 1);
+	assert_string_equal(r.frames[0].name, "outer");
+	assert_true(r.has_functions);
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.debug_none, 1);
+	symbolizer__free(s);
+}
+
 static void test_lto(void **state)
 {
 	struct symbolizer_opts opts = {.no_debuginfod = true};
@@ -360,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_split_build_id),
 		cmocka_unit_test(test_split_debuglink),
 		cmocka_unit_test(test_stripped_and_bad_crc),
+		cmocka_unit_test(test_minidebuginfo),
 		cmocka_unit_test(test_lto),
 		cmocka_unit_test(test_cxx_demangle),
 		cmocka_unit_test(test_demangle),

@@ -445,6 +445,31 @@ static void test_write_read_roundtrip(void **state)
 	pprof_builder__free(b);
 }
 
+/* pack_gzip: gzip bytes that read back to the same profile; raw size is pack()'s. */
+static void test_pack_gzip(void **state)
+{
+	struct pprof_builder *b;
+	pprof_profile_t *p = NULL;
+	uint8_t *buf = NULL, *gz = NULL;
+	size_t len = 0, gz_len = 0, raw_len = 0;
+
+	b = build_reference(T_TIME, 1);
+	ASSERT_EQ(pprof_builder__pack(b, &buf, &len), 0, "pack");
+	ASSERT_EQ(pprof_builder__pack_gzip(b, &gz, &gz_len, &raw_len), 0, "pack_gzip");
+	ASSERT_EQ(raw_len, len, "uncompressed size");
+	ASSERT_TRUE(gz[0] == 0x1f && gz[1] == 0x8b, "gzip magic");
+	ASSERT_EQ(pprof__read_mem(gz, gz_len, &p), 0, "read_mem gzip");
+	check_invariants(p);
+	ASSERT_EQ(p->n_sample, 4, "samples");
+	pprof__profile_free(p);
+	free(gz);
+	gz = NULL;
+	ASSERT_EQ(pprof_builder__pack_gzip(b, &gz, &gz_len, NULL), 0, "pack_gzip without raw size");
+	free(gz);
+	free(buf);
+	pprof_builder__free(b);
+}
+
 static void test_read_plain(void **state)
 {
 	char dir[256], path[320];
@@ -1037,6 +1062,7 @@ int main(void)
 		cmocka_unit_test(test_build_pack_decode),
 		cmocka_unit_test(test_builder_errors),
 		cmocka_unit_test(test_write_read_roundtrip),
+		cmocka_unit_test(test_pack_gzip),
 		cmocka_unit_test(test_read_plain),
 		cmocka_unit_test(test_read_rejects),
 		cmocka_unit_test(test_renumber),

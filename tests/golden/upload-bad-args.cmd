@@ -1,0 +1,1 @@
+$SMOLDER upload; $SMOLDER upload http://127.0.0.1:9; $SMOLDER upload ftp://x a.pb.gz; $SMOLDER upload http://x a.pb.gz --service-by pid; $SMOLDER upload http://x a.pb.gz --timeout 0; $SMOLDER upload http://x a.pb.gz --label pid=1; $SMOLDER upload http://x a.pb.gz --bogus; $SMOLDER upload http://x a.pb.gz --tenant

@@ -1,0 +1,1 @@
+$SMOLDER upload --help

@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smolder agent on the real kernel, as root: the agent runs with short
+ * windows while workloads with a known profile (tests/integration/workloads/)
+ * run, and the stored profiles are checked: windows back to back, the
+ * workload named and labelled in each, SIGTERM writing the open window,
+ * kill -9 leaving no partial file (and the next start removing stale
+ * temporary files), retention by size, 200 short-lived processes named,
+ * SIGHUP with a broken config keeping the old one, and `smolder query`
+ * merging windows by time and label.
+ *
+ * Nothing here is timed: the tests wait for files (with a generous bound so
+ * a hung agent fails instead of hanging), then assert on what was stored.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define WAIT_LIMIT_S 40 /* a hung agent fails the test after this long */
+#define MAX_FILES    256
+#define NSEC	     ((int64_t)1000000000)
+
+struct store_files {
+	char *paths[MAX_FILES];
+	size_t nr;
+};
+
+/* The store of test_windows, reused by test_query. */
+static char windows_store[256];
+static pid_t windows_workload;
+
+static char *tmp_path(const char *name)
+{
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/%s", itest_tmpdir(), name) < 0)
+		abort();
+	return path;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+
+	/* File names carry the window's start: they sort by time. */
+	return strcmp(bx ? bx : x, by ? by : y);
+}
+
+static void walk(const char *dir, struct store_files *ret, bool temps)
+{
+	struct dirent *de;
+	char *path;
+	DIR *d = opendir(dir);
+	size_t len;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			abort();
+		len = strlen(de->d_name);
+		if (de->d_type == DT_DIR) {
+			walk(path, ret, temps);
+			free(path);
+		} else if (ret->nr < MAX_FILES &&
+			   (temps ? de->d_name[0] == '.' :
+				    de->d_name[0] != '.' && len > 6 &&
+					    !strcmp(de->d_name + len - 6, ".pb.gz"))) {
+			ret->paths[ret->nr++] = path;
+		} else {
+			free(path);
+		}
+	}
+	closedir(d);
+}
+
+/* The windows (or with temps, the temporary files) of a store, oldest first. */
+static void list_store(const char *dir, struct store_files *ret, bool temps)
+{
+	memset(ret, 0, sizeof(*ret));
+	walk(dir, ret, temps);
+	qsort(ret->paths, ret->nr, sizeof(ret->paths[0]), cmp_str);
+}
+
+static void free_files(struct store_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		free(f->paths[i]);
+	f->nr = 0;
+}
+
+static size_t count_windows(const char *dir)
+{
+	struct store_files f;
+	size_t n;
+
+	list_store(dir, &f, false);
+	n = f.nr;
+	free_files(&f);
+	return n;
+}
+
+/* Starts the agent on store with args; its output goes to log. */
+static pid_t start_agent(const char *store, const char *log, const char *const *args, size_t nr)
+{
+	const char *argv[40] = {itest_smolder(), "agent", "--store", store};
+	size_t n = 4, i;
+	pid_t pid;
+	int fd;
+
+	for (i = 0; i < nr && n < 38; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static char *read_log(const char *path)
+{
+	static char buf[1 << 16];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Waits until dir holds at least n windows; false if the agent died or it took too long. */
+static bool wait_windows(const char *dir, size_t n, pid_t agent)
+{
+	int i, status;
+
+	for (i = 0; i < WAIT_LIMIT_S * 10; i++) {
+		if (count_windows(dir) >= n)
+			return true;
+		if (waitpid(agent, &status, WNOHANG) == agent) {
+			print_error("the agent exited (status %d) before writing %zu windows\n",
+				    status, n);
+			return false;
+		}
+		usleep(100 * 1000);
+	}
+	print_error("no %zu windows in %s after %d s\n", n, dir, WAIT_LIMIT_S);
+	return false;
+}
+
+/* Waits until the log contains s. */
+static bool wait_log(const char *log, const char *s)
+{
+	int i;
+
+	for (i = 0; i < WAIT_LIMIT_S * 10; i++) {
+		if (strstr(read_log(log), s))
+			return true;
+		usleep(100 * 1000);
+	}
+	print_error("'%s' not in the log after %d s:\n%s\n", s, WAIT_LIMIT_S, read_log(log));
+	return false;
+}
+
+static int stop_agent(pid_t pid, int sig)
+{
+	kill(pid, sig);
+	return itest_wait(pid);
+}
+
+static bool has_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+		      const char *prefix)
+{
+	const char *name;
+	size_t i;
+
+	for (i = 0; (name = itest_frame_name(p, s, i)); i++) {
+		if (!strncmp(name, prefix, strlen(prefix)))
+			return true;
+	}
+	return false;
+}
+
+static int64_t total_samples(const pprof_profile_t *p)
+{
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < p->n_sample; i++)
+		n += p->sample[i]->value[0];
+	return n;
+}
+
+static int64_t samples_with_label(const pprof_profile_t *p, const char *key, const char *value)
+{
+	const char *v;
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < p->n_sample; i++) {
+		v = itest_label_str(p, p->sample[i], key);
+		if (v && !strcmp(v, value))
+			n += p->sample[i]->value[0];
+	}
+	return n;
+}
+
+static bool has_comment(const pprof_profile_t *p, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_comment; i++) {
+		if (!strncmp(pprof__str(p, p->comment[i]), prefix, strlen(prefix)))
+			return true;
+	}
+	return false;
+}
+
+static bool systemd_is_pid1(void)
+{
+	char comm[64] = "";
+	FILE *f = fopen("/proc/1/comm", "r");
+
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	return !strcmp(comm, "systemd\n") && access("/usr/bin/systemd-run", X_OK) == 0;
+}
+
+/*
+ * 2-second windows while `shares` runs: at least 3 windows after the first,
+ * back to back to the nanosecond, the workload named and labelled in each,
+ * host and kernel in the comments; SIGTERM writes the open window (shorter
+ * than a window) and exits 0.
+ */
+static void test_windows(void **state)
+{
+	const char *args[] = {"--window", "2", "-F", "199", "--label", "team=itest"};
+	char *log = tmp_path("windows.log"), *store = tmp_path("windows");
+	char unit[64], hostname[256] = "", host_comment[300], kernel_comment[300];
+	bool scoped = systemd_is_pid1();
+	pprof_profile_t *p = NULL, *prev = NULL;
+	struct store_files f;
+	struct utsname u;
+	pid_t agent, wl;
+	size_t i, j;
+	int status;
+
+	snprintf(windows_store, sizeof(windows_store), "%s", store);
+	gethostname(hostname, sizeof(hostname) - 1);
+	uname(&u);
+	snprintf(host_comment, sizeof(host_comment), "host: %s", hostname);
+	snprintf(kernel_comment, sizeof(kernel_comment), "kernel: %s %s", u.sysname, u.release);
+	snprintf(unit, sizeof(unit), "smolder-itest-%d.scope", getpid());
+	if (scoped) {
+		char *argv[] = {"/usr/bin/systemd-run", "--scope", "--quiet", "--unit", unit,
+				WORKLOAD_SHARES,	"60",	   NULL};
+
+		wl = itest_spawn(argv);
+	} else {
+		char *argv[] = {WORKLOAD_SHARES, "60", NULL};
+
+		print_message("systemd is not PID 1: cgroup and systemd_unit labels not checked\n");
+		wl = itest_spawn(argv);
+	}
+	windows_workload = wl;
+	usleep(200 * 1000);
+	agent = start_agent(store, log, args, 6);
+	/* The first window ends at the next multiple of 2 s: 3 whole ones after it. */
+	assert_true(wait_windows(store, 4, agent));
+	status = stop_agent(agent, SIGTERM);
+	if (status != 0)
+		print_error("agent log:\n%s\n", read_log(log));
+	assert_int_equal(status, 0);
+	kill(wl, SIGKILL);
+	itest_wait(wl);
+	assert_non_null(strstr(read_log(log), "window 0: "));
+
+	list_store(store, &f, false);
+	print_message("%zu windows\n", f.nr);
+	assert_true(f.nr >= 5);
+	for (i = 0; i < f.nr; i++) {
+		int64_t mine = 0, named = 0, labelled = 0;
+
+		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
+		print_message("window %zu: time %" PRId64 " duration %" PRId64 " samples %" PRId64
+			      "\n",
+			      i, p->time_nanos, p->duration_nanos, total_samples(p));
+		if (prev) {
+			/* Back to back: no gap, no overlap, to the nanosecond. */
+			assert_int_equal(prev->time_nanos + prev->duration_nanos, p->time_nanos);
+			pprof__profile_free(prev);
+		}
+		assert_true(p->duration_nanos > 0 && p->duration_nanos <= 2 * NSEC);
+		/* Whole windows end on multiples of 2 s. */
+		if (i + 1 < f.nr)
+			assert_int_equal((p->time_nanos + p->duration_nanos) % (2 * NSEC), 0);
+		assert_true(has_comment(p, host_comment));
+		assert_true(has_comment(p, kernel_comment));
+		for (j = 0; j < p->n_sample; j++) {
+			const Perftools__Profiles__Sample *s = p->sample[j];
+			const char *team = itest_label_str(p, s, "team");
+
+			/* The --label is on every sample, the agent's own labels too. */
+			assert_non_null(team);
+			assert_string_equal(team, "itest");
+			assert_true(itest_label_num(p, s, "pid") >= 0);
+			assert_true(itest_label_num(p, s, "tid") >= 0);
+			assert_non_null(itest_label_str(p, s, "comm"));
+			assert_non_null(itest_label_str(p, s, "thread"));
+			if (itest_label_num(p, s, "pid") != wl)
+				continue;
+			mine += s->value[0];
+			assert_string_equal(itest_label_str(p, s, "comm"), "shares");
+			assert_string_equal(itest_label_str(p, s, "thread"), "shares");
+			assert_int_equal(itest_label_num(p, s, "tid"), wl);
+			if (has_frame(p, s, "burn_"))
+				named += s->value[0];
+			if (scoped) {
+				const char *cg = itest_label_str(p, s, "cgroup");
+				const char *su = itest_label_str(p, s, "systemd_unit");
+
+				if (cg && strstr(cg, unit) && su && !strcmp(su, unit))
+					labelled += s->value[0];
+			}
+		}
+		print_message("  workload %" PRId64 " samples, %" PRId64 " named\n", mine, named);
+		/* Every whole window (not the first or last: partial) has the workload, named. */
+		if (i > 0 && i + 1 < f.nr) {
+			assert_true(mine >= 20);
+			assert_true(named * 100 >= mine * 95);
+			if (scoped)
+				assert_int_equal(labelled, mine);
+		}
+		prev = p;
+	}
+	/* SIGTERM wrote the open window: shorter than a whole one. */
+	assert_true(prev->duration_nanos < 2 * NSEC);
+	pprof__profile_free(prev);
+	free_files(&f);
+	free(log);
+	free(store);
+}
+
+/*
+ * `smolder query` over test_windows' store: the whole range has every
+ * sample; a label keeps exactly the samples with it; a time range of two
+ * whole windows has exactly their samples.
+ */
+static void test_query(void **state)
+{
+	char *out = tmp_path("query.pb.gz"), since[32], until[32], pidlabel[32];
+	int64_t all = 0, shares = 0, mid = 0, mine = 0, first_whole = -1;
+	pprof_profile_t *p, *q;
+	struct store_files f;
+	size_t i;
+
+	if (!windows_store[0])
+		skip();
+	list_store(windows_store, &f, false);
+	assert_true(f.nr >= 4);
+	for (i = 0; i < f.nr; i++) {
+		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
+		all += total_samples(p);
+		shares += samples_with_label(p, "comm", "shares");
+		mine += itest_samples_of(p, windows_workload);
+		/* Windows 1 and 2: whole ones, starting on a whole second. */
+		if (i == 1) {
+			first_whole = p->time_nanos;
+			snprintf(since, sizeof(since), "%" PRId64, p->time_nanos / NSEC);
+		}
+		if (i == 1 || i == 2)
+			mid += total_samples(p);
+		if (i == 2)
+			snprintf(until, sizeof(until), "%" PRId64,
+				 (p->time_nanos + p->duration_nanos) / NSEC);
+		pprof__profile_free(p);
+	}
+	assert_true(first_whole % NSEC == 0);
+	snprintf(pidlabel, sizeof(pidlabel), "pid=%d", windows_workload);
+
+	{
+		char *argv[] = {(char *)itest_smolder(),
+				"query",
+				"--store",
+				windows_store,
+				"-o",
+				out,
+				NULL};
+
+		assert_int_equal(itest_run(argv, NULL), 0);
+		assert_int_equal(pprof__read_file(out, &q), 0);
+		assert_int_equal(total_samples(q), all);
+		pprof__profile_free(q);
+	}
+	{
+		char *argv[] = {
+			(char *)itest_smolder(), "query", "--store", windows_store, "--label",
+			"comm=shares",		 "-o",	  out,	     NULL};
+
+		assert_int_equal(itest_run(argv, NULL), 0);
+		assert_int_equal(pprof__read_file(out, &q), 0);
+		assert_true(shares > 0);
+		assert_int_equal(total_samples(q), shares);
+		assert_int_equal(samples_with_label(q, "comm", "shares"), shares);
+		pprof__profile_free(q);
+	}
+	{
+		char *argv[] = {(char *)itest_smolder(),
+				"query",
+				"--store",
+				windows_store,
+				"--label",
+				pidlabel,
+				"--label",
+				"team=itest",
+				"-o",
+				out,
+				NULL};
+
+		assert_int_equal(itest_run(argv, NULL), 0);
+		assert_int_equal(pprof__read_file(out, &q), 0);
+		assert_true(mine > 0);
+		assert_int_equal(total_samples(q), mine);
+		pprof__profile_free(q);
+	}
+	{
+		char *argv[] = {(char *)itest_smolder(),
+				"query",
+				"--store",
+				windows_store,
+				"--since",
+				since,
+				"--until",
+				until,
+				"-o",
+				out,
+				NULL};
+
+		assert_int_equal(itest_run(argv, NULL), 0);
+		assert_int_equal(pprof__read_file(out, &q), 0);
+		print_message("query [%s, %s): %" PRId64 " samples, windows 1-2 hold %" PRId64 "\n",
+			      since, until, total_samples(q), mid);
+		assert_int_equal(total_samples(q), mid);
+		assert_int_equal(q->time_nanos, first_whole);
+		assert_int_equal(q->duration_nanos, 4 * NSEC);
+		pprof__profile_free(q);
+	}
+	free_files(&f);
+	free(out);
+}
+
+/*
+ * kill -9 mid-run leaves only whole windows; the next start's retention
+ * removes a temporary file a crash left (older than a minute) and keeps a
+ * young one (a write in progress).
+ */
+static void test_kill9(void **state)
+{
+	const char *args[] = {"--window", "1"};
+	char *log = tmp_path("kill9.log"), *store = tmp_path("kill9");
+	char *stale = NULL, *young = NULL, *hour = NULL;
+	struct timespec old[2];
+	struct store_files f, t, before;
+	pprof_profile_t *p;
+	pid_t agent;
+	size_t i, j;
+	int fd;
+
+	agent = start_agent(store, log, args, 2);
+	assert_true(wait_windows(store, 3, agent));
+	/* Between two windows or in the middle of a write: either way nothing half. */
+	assert_int_equal(stop_agent(agent, SIGKILL), 128 + SIGKILL);
+	list_store(store, &f, false);
+	assert_true(f.nr >= 3);
+	for (i = 0; i < f.nr; i++) {
+		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
+		pprof__profile_free(p);
+	}
+
+	/* What a crash leaves: ".NAME.XXXXXX" next to the windows. */
+	hour = strdup(f.paths[f.nr - 1]);
+	*strrchr(hour, '/') = '\0';
+	assert_true(asprintf(&stale, "%s/.smolder-crashed-20200101T000000Z.pb.gz.Ab12Cd", hour) >
+		    0);
+	assert_true(asprintf(&young, "%s/.smolder-writing-20200101T000000Z.pb.gz.Ef34Gh", hour) >
+		    0);
+	fd = open(stale, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "partial", 7), 7);
+	close(fd);
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 600;
+	old[0].tv_nsec = old[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+	fd = open(young, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	free_files(&f);
+	/* Temporary files now: ours, and maybe one the kill cut short (young too). */
+	list_store(store, &before, true);
+
+	agent = start_agent(store, log, args, 2);
+	assert_true(wait_log(log, "stale temporary file"));
+	assert_int_equal(stop_agent(agent, SIGTERM), 0);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(young, F_OK), 0);
+	/* The agent's own temporary files were all renamed: none is new. */
+	list_store(store, &t, true);
+	for (i = 0; i < t.nr; i++) {
+		for (j = 0; j < before.nr && strcmp(t.paths[i], before.paths[j]); j++)
+			;
+		if (j == before.nr)
+			print_error("new temporary file %s\n", t.paths[i]);
+		assert_true(j < before.nr);
+		assert_string_not_equal(t.paths[i], stale);
+	}
+	free_files(&t);
+	free_files(&before);
+	free(stale);
+	free(young);
+	free(hour);
+	free(log);
+	free(store);
+}
+
+/* Writes a fake window of bytes bytes at time t (unix seconds) into store. */
+static void fake_window(const char *store, time_t t, size_t bytes)
+{
+	char day[16], hh[4], stamp[32], *path = NULL;
+	struct tm tm;
+	char *buf;
+	int fd;
+
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	strftime(hh, sizeof(hh), "%H", &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	assert_true(asprintf(&path, "%s/%s", store, day) > 0);
+	mkdir(path, 0750);
+	free(path);
+	assert_true(asprintf(&path, "%s/%s/%s", store, day, hh) > 0);
+	mkdir(path, 0750);
+	free(path);
+	assert_true(asprintf(&path, "%s/%s/%s/smolder-fake-%s.pb.gz", store, day, hh, stamp) > 0);
+	buf = calloc(1, bytes);
+	assert_non_null(buf);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, bytes), (ssize_t)bytes);
+	close(fd);
+	free(buf);
+	free(path);
+}
+
+/* Over the size cap, retention removes the oldest windows first, down to the cap. */
+static void test_retention_size(void **state)
+{
+	const char *args[] = {"--window", "1", "--retention-size", "300K"};
+	char *log = tmp_path("retention.log"), *store = tmp_path("retention");
+	time_t now = time(NULL);
+	struct store_files f;
+	uint64_t total = 0;
+	struct stat st;
+	pid_t agent;
+	size_t i;
+
+	assert_int_equal(mkdir(store, 0750), 0);
+	/* Ten 100 KiB windows of the last ten minutes: 1000 KiB, over the 300 KiB cap. */
+	for (i = 0; i < 10; i++)
+		fake_window(store, now - 600 + (time_t)i * 60, 100 << 10);
+	agent = start_agent(store, log, args, 4);
+	assert_true(wait_log(log, "window 1: "));
+	assert_int_equal(stop_agent(agent, SIGTERM), 0);
+	assert_non_null(strstr(read_log(log), "(102400 bytes, size)"));
+
+	list_store(store, &f, false);
+	for (i = 0; i < f.nr; i++) {
+		assert_int_equal(stat(f.paths[i], &st), 0);
+		total += (uint64_t)st.st_size;
+	}
+	print_message("%zu windows kept, %llu bytes\n", f.nr, (unsigned long long)total);
+	/* The newest fakes survive, the oldest went: two fakes fit beside the agent's own. */
+	assert_true(f.nr >= 3);
+	assert_non_null(strstr(f.paths[0], "smolder-fake-"));
+	for (i = 0; i < f.nr; i++) {
+		if (!strstr(f.paths[i], "smolder-fake-"))
+			break;
+	}
+	assert_true(i >= 1 && i <= 2);
+	/* The last retention ran before the final window was written. */
+	assert_true(total - (uint64_t)st.st_size <= 300 << 10);
+	{
+		struct tm tm;
+		time_t oldest_kept = now - 600 + (time_t)(10 - i) * 60;
+		char stamp[32];
+
+		gmtime_r(&oldest_kept, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		assert_non_null(strstr(f.paths[0], stamp));
+	}
+	free_files(&f);
+	free(log);
+	free(store);
+}
+
+/*
+ * 200 processes that each burn ~50 ms of CPU in short_lived_burn_xyzzy()
+ * and exit: at least 90% of their samples carry the function's name.
+ */
+static void test_short_lived(void **state)
+{
+	const char *args[] = {"--window", "2", "-F", "199"};
+	char *log = tmp_path("short.log"), *store = tmp_path("short");
+	char *wl[] = {WORKLOAD_SHORT_BURN, "50", "200", "2", NULL};
+	int64_t total = 0, named = 0, pids[256];
+	size_t nr_pids = 0, i, j, k;
+	pprof_profile_t *p;
+	struct store_files f;
+	pid_t agent, spawner;
+
+	agent = start_agent(store, log, args, 4);
+	assert_true(wait_windows(store, 1, agent));
+	spawner = itest_spawn(wl);
+	assert_int_equal(itest_wait(spawner), 0);
+	assert_int_equal(stop_agent(agent, SIGTERM), 0);
+
+	list_store(store, &f, false);
+	for (i = 0; i < f.nr; i++) {
+		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
+		for (j = 0; j < p->n_sample; j++) {
+			const Perftools__Profiles__Sample *s = p->sample[j];
+			const char *comm = itest_label_str(p, s, "comm");
+			int64_t pid = itest_label_num(p, s, "pid");
+
+			if (!comm || strcmp(comm, "short_burn") || pid == spawner)
+				continue;
+			total += s->value[0];
+			if (!has_frame(p, s, "short_lived_burn_xyzzy"))
+				continue;
+			named += s->value[0];
+			for (k = 0; k < nr_pids && pids[k] != pid; k++)
+				;
+			if (k == nr_pids && nr_pids < 256)
+				pids[nr_pids++] = pid;
+		}
+		pprof__profile_free(p);
+	}
+	print_message("short-lived: %" PRId64 " samples, %" PRId64 " named, %zu processes\n", total,
+		      named, nr_pids);
+	/* 200 x 50 ms at 199 Hz: about 2,000 samples. */
+	assert_true(total >= 1000);
+	assert_true(named * 100 >= total * 90);
+	assert_true(nr_pids >= 150);
+	free_files(&f);
+	free(log);
+	free(store);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The label team of the newest window's samples ("" when none). */
+static void newest_label(const char *store, char *buf, size_t len)
+{
+	struct store_files f;
+	pprof_profile_t *p;
+	const char *v;
+
+	buf[0] = '\0';
+	list_store(store, &f, false);
+	if (f.nr && !pprof__read_file(f.paths[f.nr - 1], &p)) {
+		if (p->n_sample && (v = itest_label_str(p, p->sample[0], "team")))
+			snprintf(buf, len, "%s", v);
+		pprof__profile_free(p);
+	}
+	free_files(&f);
+}
+
+/*
+ * SIGHUP: a good config is applied (the new label on later windows); a
+ * broken one (unknown key) is refused with file:line:key in the log, the
+ * agent keeps running with the old config and keeps writing windows.
+ */
+static void test_sighup(void **state)
+{
+	char *log = tmp_path("hup.log"), *store = tmp_path("hup"), *conf = tmp_path("hup.conf");
+	const char *args[] = {"--config", conf};
+	char team[64], want[512];
+	size_t n;
+	pid_t agent;
+
+	char *wl_argv[] = {WORKLOAD_SHARES, "60", NULL};
+	pid_t wl = itest_spawn(wl_argv);
+
+	/* A busy CPU: every window has samples to carry the label. */
+	write_file(conf, "window = 1\nlabel = team=first\n");
+	agent = start_agent(store, log, args, 2);
+	assert_true(wait_windows(store, 2, agent));
+	newest_label(store, team, sizeof(team));
+	assert_string_equal(team, "first");
+
+	write_file(conf, "window = 1\nlabel = team=second\n");
+	kill(agent, SIGHUP);
+	assert_true(wait_log(log, "reload: configuration reread"));
+	n = count_windows(store);
+	assert_true(wait_windows(store, n + 2, agent));
+	newest_label(store, team, sizeof(team));
+	assert_string_equal(team, "second");
+
+	write_file(conf, "window = 1\nlabel = team=third\nwindw = 5\n");
+	kill(agent, SIGHUP);
+	snprintf(want, sizeof(want), "%s:3: unknown key 'windw'", conf);
+	assert_true(wait_log(log, want));
+	assert_non_null(strstr(read_log(log), "keeping the running configuration"));
+	n = count_windows(store);
+	assert_true(wait_windows(store, n + 2, agent));
+	newest_label(store, team, sizeof(team));
+	assert_string_equal(team, "second");
+	assert_int_equal(stop_agent(agent, SIGTERM), 0);
+	kill(wl, SIGKILL);
+	itest_wait(wl);
+	free(log);
+	free(store);
+	free(conf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_windows),	    cmocka_unit_test(test_query),
+		cmocka_unit_test(test_kill9),	    cmocka_unit_test(test_retention_size),
+		cmocka_unit_test(test_short_lived), cmocka_unit_test(test_sighup),
+	};
+	int ret;
+
+	itest_require_root("test_agent");
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	itest_cleanup();
+	return ret;
+}
