@@ -58,6 +58,11 @@ vmlinux:
 bench: build
 	@./scripts/install-deps.sh bench
 	./bench/record.sh
+	./bench/unwind.sh
+	./bench/symbolize.sh
+	./bench/flamegraph.sh
+	./bench/upload.sh
+	./bench/agent.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SECS=${1:-10}
 OUT=$(mktemp -d /tmp/smolder-unwind.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; pkill -f "$OUT" 2>/dev/null || true; rm -rf "$OUT"' EXIT
+trap 'exit 130' INT TERM
 SMOLDER=$BUILD/smolder
 
 [ "$(id -u)" = 0 ] || { echo "bench/unwind.sh: needs root" >&2; exit 1; }

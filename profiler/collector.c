@@ -272,11 +272,15 @@ static int load_table(void *arg, struct unwind_table **ret)
 static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
 {
 	struct collector *c = arg;
-	const struct sym_map_entry *m = sym_maps__find(&c->unwinding->maps, ip);
-	struct unwind_load l = {c, c->unwinding->pid, m};
+	struct proc_entry *p = c->unwinding;
+	const struct sym_map_entry *m = sym_maps__find(&p->maps, ip);
 	const struct unwind_table *t = NULL;
+	struct unwind_load l;
 	uint64_t key[3], vaddr;
 
+	/* Mapped since the maps were read (dlopen, JITs): look again, a few times. */
+	if (!m && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD && !read_maps(c, p))
+		m = sym_maps__find(&p->maps, ip);
 	if (!m || !m->executable)
 		return -ENOENT;
 	ret->table = NULL;
@@ -288,6 +292,7 @@ static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
 	key[0] = (uint64_t)m->dev_major << 32 | m->dev_minor;
 	key[1] = m->inode;
 	key[2] = m->path[0] == '[' ? 1 : 0;
+	l = (struct unwind_load){c, p->pid, m};
 	if (unwind_cache__get(c->unwind, key, sizeof(key), load_table, &l, &t) || !t)
 		return 0;
 	if (unwind_table__file_to_vaddr(t, ip - m->start + m->offset, &vaddr))

@@ -649,7 +649,7 @@ static void test_short_lived(void **state)
 	char *log = tmp_path("short.log"), *store = tmp_path("short");
 	char *wl[] = {WORKLOAD_SHORT_BURN, "50", "200", "2", NULL};
 	int64_t total = 0, named = 0, pids[256];
-	size_t nr_pids = 0, i, j, k;
+	size_t nr_pids = 0, i, j, k, shown = 0;
 	pprof_profile_t *p;
 	struct store_files f;
 	pid_t agent, spawner;
@@ -671,8 +671,15 @@ static void test_short_lived(void **state)
 			if (!comm || strcmp(comm, "short_burn") || pid == spawner)
 				continue;
 			total += s->value[0];
-			if (!has_frame(p, s, "short_lived_burn_xyzzy"))
+			if (!has_frame(p, s, "short_lived_burn_xyzzy")) {
+				/* What the unnamed ones are, should the share fall short. */
+				if (shown++ < 8)
+					print_message("  unnamed: pid %" PRId64 " %s <- %s <- %s\n",
+						      pid, itest_frame_name(p, s, 0),
+						      itest_frame_name(p, s, 1) ?: "",
+						      itest_frame_name(p, s, 2) ?: "");
 				continue;
+			}
 			named += s->value[0];
 			for (k = 0; k < nr_pids && pids[k] != pid; k++)
 				;
