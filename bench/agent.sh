@@ -1,6 +1,7 @@
 #!/bin/bash
 # Cost of `smolder agent` over a long run on a busy machine with process churn, side by side
-# with `perf record -a -g` run for the same time under the same load.
+# with `perf record -a -g` run at the same time (same load, same duration; perf.data goes to
+# /tmp and is deleted at the end).
 #
 # Load: one `shares` workload per CPU (always busy) plus about 1,000 short-lived processes a
 # minute (tests/integration/short_burn: each burns 20 ms of CPU and exits).
@@ -36,7 +37,7 @@ for f in smolder tests/integration/shares tests/integration/short_burn; do
 done
 
 # CPU time (ns) of every thread of pid $1, from the scheduler.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {print t + 0}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d\n", t}'; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' /proc/"$1"/status 2>/dev/null || echo 0; }
 
 start_load() {
@@ -65,33 +66,25 @@ measure() {
 	done
 }
 
-# ---- smolder agent ----
+# Both at once, under the same load for the same time: each also samples the other.
 start_load
 sleep 2
 "$BUILD"/smolder agent --store "$OUT/store" --window "$WINDOW" -F "$FREQ" \
 	--retention-size 0 --retention-age 0 >"$OUT/smolder.log" 2>&1 &
 SPID=$!
-measure smolder "$SPID"
+perf record -F "$FREQ" -a -g -o "$OUT/perf.data" -- sleep "$SECS" >"$OUT/perf.log" 2>&1 &
+PPID_=$!
+measure smolder "$SPID" &
+MS=$!
+measure perf "$PPID_" &
+MP=$!
+wait "$MS" "$MP"
 kill -TERM "$SPID"
 wait "$SPID" || true
+wait "$PPID_" || true
 stop_load
 STORE_BYTES=$(du -sb "$OUT/store" | awk '{print $1}')
 WINDOWS=$(find "$OUT/store" -name '*.pb.gz' | wc -l)
-
-# ---- perf record -a -g ----
-start_load
-sleep 2
-perf record -F "$FREQ" -a -g -o "$OUT/perf.data" -- sleep "$SECS" >"$OUT/perf.log" 2>&1 &
-PPID_=$!
-for _ in $(seq 50); do
-	PERF=$(pgrep -P "$PPID_" -x perf || pgrep -n -x perf || true)
-	[ -n "$PERF" ] && break
-	sleep 0.1
-done
-PERF=${PERF:-$PPID_}
-measure perf "$PERF"
-wait "$PPID_" || true
-stop_load
 PERF_BYTES=$(stat -c %s "$OUT/perf.data" 2>/dev/null || echo 0)
 PERF_LOST=$(perf report -i "$OUT/perf.data" --stats 2>/dev/null | awk '/LOST/ {s += $NF} END {print s + 0}')
 rm -f "$OUT/perf.data"

@@ -23,7 +23,7 @@ for t in perf python3 /usr/bin/python3.11 gzip bash; do
 done
 
 # A text file gzip -9 works hard on.
-seq 1 30000000 >"$OUT/big.txt"
+seq 1 100000000 >"$OUT/big.txt"
 
 declare -A WORKLOAD=(
 	[c-O2]="$BUILD/tests/integration/nofp chain 100000"
@@ -31,7 +31,7 @@ declare -A WORKLOAD=(
     return n if n < 2 else f(n - 1) + f(n - 2)
 while True: f(20)'"
 	[bash]="bash -c 'i=0; while :; do i=\$((i + 1)); done'"
-	[gzip-9]="sh -c 'while :; do gzip -9 -c $OUT/big.txt > /dev/null; done'"
+	[gzip-9]="gzip -9 -c $OUT/big.txt"
 )
 
 # Share of complete stacks in smolder's folded output ("comm;root;...;leaf N").
@@ -83,9 +83,9 @@ for name in c-O2 python3.11 bash gzip-9; do
 	sh -c "${WORKLOAD[$name]}" &
 	wl=$!
 	sleep 1
-	# The busiest descendant is the process to profile.
-	pid=$(ps -o pid= --ppid "$wl" --sort=-pcpu | head -1 | tr -d ' ')
-	[ -n "$pid" ] || pid=$wl
+	# The process to profile: gzip itself for the gzip loop, else the workload.
+	pid=$wl
+	[ "$name" = gzip-9 ] && pid=$(pgrep -n -x gzip)
 	$SMOLDER record -F 99 -d "$SECS" -p "$pid" -o "$OUT/s.pb.gz" 2>"$OUT/s.log"
 	$SMOLDER flamegraph --folded "$OUT/s.pb.gz" >"$OUT/s.folded"
 	s=$(smolder_share "$OUT/s.folded")

@@ -195,7 +195,14 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 			walk_read_failed(err, &res);
 			break;
 		}
-		if (row->rbp == UNWIND_RBP_AT_CFA) {
+		if (row->rbp == UNWIND_RBP_AT_CFA &&
+		    cfa + (uint64_t)(int64_t)row->rbp_off < rsp) {
+			/*
+			 * The slot is below the stack pointer: an epilogue has
+			 * popped it already (compilers do not restore the rule
+			 * for epilogue pops), so the register holds the value.
+			 */
+		} else if (row->rbp == UNWIND_RBP_AT_CFA) {
 			err = stack_read(&s, cfa + (uint64_t)(int64_t)row->rbp_off, &saved_rbp);
 			if (err) {
 				walk_read_failed(err, &res);

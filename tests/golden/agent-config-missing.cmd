@@ -1,0 +1,1 @@
+$SMOLDER agent --config does-not-exist.conf --store st

@@ -1,0 +1,1 @@
+$SMOLDER agent --help

@@ -1,0 +1,1 @@
+mkdir real && ln -s real link && $SMOLDER agent --store link --window 10

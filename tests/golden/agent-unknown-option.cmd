@@ -1,0 +1,1 @@
+$SMOLDER agent --windw 10
