@@ -31,7 +31,7 @@ declare -A WORKLOAD=(
     return n if n < 2 else f(n - 1) + f(n - 2)
 while True: f(20)'"
 	[bash]="bash -c 'i=0; while :; do i=\$((i + 1)); done'"
-	[gzip-9]="gzip -9 -c $OUT/big.txt"
+	[gzip-9]="gzip -9 -c $OUT/big.txt > /dev/null"
 )
 
 # Share of complete stacks in smolder's folded output ("comm;root;...;leaf N").
