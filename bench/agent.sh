@@ -37,7 +37,7 @@ for f in smolder tests/integration/shares tests/integration/short_burn; do
 done
 
 # CPU time (ns) of every thread of pid $1, from the scheduler.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d\n", t}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%.0f\n", t}'; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' /proc/"$1"/status 2>/dev/null || echo 0; }
 
 start_load() {

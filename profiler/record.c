@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "log.h"
 #include "pprof.h"
+#include "vizcli.h"
 
 #define RECORD_MAX_PIDS	 SMOLDER_MAX_PIDS
 #define RECORD_AGG_BYTES (256UL << 20)
@@ -78,22 +79,6 @@ static const char record_usage[] =
 static void on_signal(int sig)
 {
 	record_stop = 1;
-}
-
-static int parse_long(const char *arg, long min, long max, const char *what, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < min || v > max) {
-		log_err("invalid %s '%s': expected a whole number from %ld to %ld", what, arg, min,
-			max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
 }
 
 /* Fails before sampling when the output cannot be written. */
@@ -165,17 +150,17 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	while ((opt = getopt_long(argc, argv, ":F:d:p:o:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'F':
-			if (parse_long(optarg, 1, 10000, "frequency", &v))
+			if (vizcli__parse_long(optarg, 1, 10000, "frequency", &v))
 				return 2;
 			o->freq_hz = (unsigned int)v;
 			break;
 		case 'd':
-			if (parse_long(optarg, 1, 86400, "duration", &v))
+			if (vizcli__parse_long(optarg, 1, 86400, "duration", &v))
 				return 2;
 			o->duration_s = v;
 			break;
 		case 'p':
-			if (parse_long(optarg, 1, INT_MAX, "pid", &v))
+			if (vizcli__parse_long(optarg, 1, INT_MAX, "pid", &v))
 				return 2;
 			if (o->nr_pids >= RECORD_MAX_PIDS) {
 				log_err("too many -p options: at most %d processes",
@@ -201,7 +186,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			break;
 		case 'S':
-			if (parse_long(optarg, 0, SMOLDER_STACK_COPY_MAX, "stack copy size", &v))
+			if (vizcli__parse_long(optarg, 0, SMOLDER_STACK_COPY_MAX, "stack copy size", &v))
 				return 2;
 			if (v && v < 1024) {
 				log_err("invalid stack copy size '%s': 0 (frame pointers) or 1024 to %d bytes",

@@ -261,20 +261,12 @@ out:
 
 const struct sym_ksym *sym_kallsyms__find(const struct sym_kallsyms *k, uint64_t addr)
 {
-	size_t lo = 0, hi = k->nr, mid;
-	const struct sym_ksym *sym;
+	size_t n = sym_count_le(k->syms, k->nr, sizeof(*k->syms), offsetof(struct sym_ksym, addr),
+				addr);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!n)
 		return NULL;
-	sym = &k->syms[lo - 1];
-	return addr < sym->end ? sym : NULL;
+	return addr < k->syms[n - 1].end ? &k->syms[n - 1] : NULL;
 }
 
 void sym_kallsyms__free(struct sym_kallsyms *k)

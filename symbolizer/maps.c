@@ -271,21 +271,12 @@ out:
 
 const struct sym_map_entry *sym_maps__find(const struct sym_maps *maps, uint64_t addr)
 {
-	size_t lo = 0, hi = maps->nr, mid;
-	const struct sym_map_entry *e;
+	size_t n = sym_count_le(maps->entries, maps->nr, sizeof(*maps->entries),
+				offsetof(struct sym_map_entry, start), addr);
 
-	/* Last entry with start <= addr; mappings do not overlap. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (maps->entries[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!n)
 		return NULL;
-	e = &maps->entries[lo - 1];
-	return addr < e->end ? e : NULL;
+	return addr < maps->entries[n - 1].end ? &maps->entries[n - 1] : NULL;
 }
 
 void sym_maps__free(struct sym_maps *maps)

@@ -247,20 +247,12 @@ out:
 
 const struct sym_perfmap_sym *sym_perfmap__find(const struct sym_perfmap *pm, uint64_t addr)
 {
-	size_t lo = 0, hi = pm->nr, mid;
-	const struct sym_perfmap_sym *e;
+	size_t n = sym_count_le(pm->syms, pm->nr, sizeof(*pm->syms),
+				offsetof(struct sym_perfmap_sym, start), addr);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (pm->syms[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!n)
 		return NULL;
-	e = &pm->syms[lo - 1];
-	return addr < e->end ? e : NULL;
+	return addr < pm->syms[n - 1].end ? &pm->syms[n - 1] : NULL;
 }
 
 void sym_perfmap__free(struct sym_perfmap *pm)

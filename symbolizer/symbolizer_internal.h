@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "symbolizer.h"
 
@@ -308,5 +309,28 @@ int sym_perfmaps__lookup(struct sym_perfmaps *c, pid_t pid, uint64_t addr, struc
 int sym_perfmaps__preload(struct sym_perfmaps *c, pid_t pid);
 /* Sets the perfmap_* fields of *ret only. */
 void sym_perfmaps__stats(const struct sym_perfmaps *c, struct symbolizer_stats *ret);
+
+/*
+ * In an array of nr entries of size bytes, sorted by a uint64_t start field
+ * at start_off, the number of entries whose start is <= addr: the one that
+ * may contain addr is the last of them. One binary search for every sorted
+ * table of the module (maps, kallsyms, perf maps).
+ */
+static inline size_t sym_count_le(const void *base, size_t nr, size_t size, size_t start_off,
+				  uint64_t addr)
+{
+	size_t lo = 0, hi = nr, mid;
+	uint64_t start;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		memcpy(&start, (const char *)base + mid * size + start_off, sizeof(start));
+		if (start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 #endif /* SMOLDER_SYMBOLIZER_INTERNAL_H */
