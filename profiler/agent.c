@@ -480,6 +480,8 @@ int cmd_agent(int argc, char **argv)
 	co.sampler.freq_hz = a->cfg.freq_hz;
 	co.sampler.include_idle = a->cfg.include_idle;
 	co.sampler.stack_copy_bytes = AGENT_STACK_COPY;
+	/* Three drains' worth: the agent trades margin for memory (the ring counts twice in RSS). */
+	co.sampler.ringbuf_ms = 300;
 	co.sampler.track_processes = true;
 	co.window_ns = (int64_t)a->cfg.window_s * 1000000000LL;
 	co.align = true;

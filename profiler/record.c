@@ -186,7 +186,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			break;
 		case 'S':
-			if (vizcli__parse_long(optarg, 0, SMOLDER_STACK_COPY_MAX, "stack copy size", &v))
+			if (vizcli__parse_long(optarg, 0, SMOLDER_STACK_COPY_MAX, "stack copy size",
+					       &v))
 				return 2;
 			if (v && v < 1024) {
 				log_err("invalid stack copy size '%s': 0 (frame pointers) or 1024 to %d bytes",

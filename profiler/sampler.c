@@ -168,16 +168,18 @@ static int handle_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static size_t ringbuf_size(unsigned int nr_cpus, unsigned int freq, unsigned int stack_copy)
+static size_t ringbuf_size(const struct sampler_opts *opts, unsigned int nr_cpus)
 {
 	/*
-	 * A quarter second of full-size records from every CPU, 2.5 times the
-	 * drain interval, as a power of two in [1, 256] MiB. The data pages are
-	 * mapped twice (the ring's wrap-around), so they count twice in RSS.
+	 * ringbuf_ms of full-size records from every CPU (the drain runs every
+	 * 100 ms), as a power of two in [1, 256] MiB. The data pages are mapped
+	 * twice (the ring's wrap-around), so they count twice in RSS.
 	 */
 	uint64_t record = offsetof(struct smolder_sample, ustack) +
-			  (stack_copy ? stack_copy : sizeof(((struct smolder_sample *)0)->ustack));
-	uint64_t want = (uint64_t)nr_cpus * freq * record / 4;
+			  (opts->stack_copy_bytes ? opts->stack_copy_bytes :
+						    sizeof(((struct smolder_sample *)0)->ustack));
+	unsigned int ms = opts->ringbuf_ms ? opts->ringbuf_ms : 1000;
+	uint64_t want = (uint64_t)nr_cpus * opts->freq_hz * record * ms / 1000;
 	size_t size = 1 << 20;
 
 	while (size < want && size < (256u << 20))
@@ -272,8 +274,7 @@ struct sampler *sampler__new(const struct sampler_opts *opts)
 		bpf_program__set_autoload(s->skel->progs.on_exec, false);
 		bpf_program__set_autoload(s->skel->progs.on_exit, false);
 	}
-	err = bpf_map__set_max_entries(s->skel->maps.samples, ringbuf_size(nr_online, opts->freq_hz,
-									   opts->stack_copy_bytes));
+	err = bpf_map__set_max_entries(s->skel->maps.samples, ringbuf_size(opts, nr_online));
 	if (!err)
 		err = bpf_map__set_max_entries(s->skel->maps.scratch, max_cpu);
 	if (!err)
@@ -390,7 +391,12 @@ int sampler__poll(struct sampler *s, int timeout_ms)
 	 * while a process that lives a few milliseconds still exists.
 	 */
 	n = ring_buffer__poll(s->rb, timeout_ms);
-	return n < 0 ? n : 0;
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* A timeout drains nothing by itself: what came without a wakeup is read now. */
+	if (ring_buffer__consume(s->rb) < 0)
+		return -EIO;
+	return n == -EINTR ? -EINTR : 0;
 }
 
 int sampler__stop(struct sampler *s)

@@ -34,6 +34,7 @@ struct sampler_opts {
 	const pid_t *pids; /* thread group ids to sample; none means all */
 	size_t nr_pids;
 	unsigned int stack_copy_bytes; /* 0: frame-pointer user stacks in BPF */
+	unsigned int ringbuf_ms; /* records the ring buffer holds; 0: a second's worth */
 	bool track_processes; /* attach the exec and exit tracepoints */
 	sampler_fn on_sample;
 	sampler_event_fn on_event; /* may be NULL */

@@ -24,8 +24,9 @@
 #include "log.h"
 #include "symbolizer.h"
 
-#define PID_MAX_VALUE	    4194304L /* the kernel's PID_MAX_LIMIT */
-#define SYMBOLIZE_MAX_BYTES (1ul << 30) /* symbolizer cache and inflated DWARF */
+#define PID_MAX_VALUE		4194304L /* the kernel's PID_MAX_LIMIT */
+#define SYMBOLIZE_MAX_BYTES	(1ul << 30) /* symbolizer cache and inflated DWARF */
+#define SYMBOLIZE_STDOUT_BUFFER (1u << 20) /* stdout buffer when reading addresses from a pipe */
 
 struct symbolize_opts {
 	const char *elf;
@@ -261,6 +262,9 @@ int cmd_symbolize(int argc, char **argv)
 	}
 	if (!o.nr_addrs) {
 		interactive = isatty(STDIN_FILENO);
+		/* Batches (a pipe, a file) are written in large blocks, not line by line. */
+		if (!interactive)
+			setvbuf(stdout, NULL, _IOFBF, SYMBOLIZE_STDOUT_BUFFER);
 		while ((len = getline(&line, &cap, stdin)) > 0) {
 			if (line[len - 1] == '\n')
 				line[len - 1] = '\0';

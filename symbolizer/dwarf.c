@@ -104,6 +104,10 @@ struct sym_dwarf {
 	struct dw_aranges *ranges;
 	size_t nr_ranges;
 	struct sym_line_sections sec; /* for dwarf_lines.c, once libdw has inflated them */
+	const uint8_t *info; /* .debug_info and .debug_abbrev as libdw left them, for fast_walk() */
+	size_t info_len;
+	const uint8_t *abbrev;
+	size_t abbrev_len;
 	size_t bytes;
 	bool has_lines;
 	bool has_inlines;
@@ -324,7 +328,7 @@ static void release_pages(struct sym_dwarf *d)
 	madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
-/* .debug_line and its string sections as libdw left them: inflated, or absent. */
+/* .debug_line, its string sections, .debug_info and .debug_abbrev as libdw left them. */
 static void find_line_sections(struct sym_dwarf *d)
 {
 	Elf_Scn *scn = NULL;
@@ -352,6 +356,12 @@ static void find_line_sections(struct sym_dwarf *d)
 		} else if (!strcmp(name, ".debug_str")) {
 			d->sec.str = data->d_buf;
 			d->sec.str_len = data->d_size;
+		} else if (!strcmp(name, ".debug_info")) {
+			d->info = data->d_buf;
+			d->info_len = data->d_size;
+		} else if (!strcmp(name, ".debug_abbrev")) {
+			d->abbrev = data->d_buf;
+			d->abbrev_len = data->d_size;
 		}
 	}
 }
@@ -807,6 +817,426 @@ static int walk_unit(struct walk *w, Dwarf_Die *cu)
 	}
 }
 
+/*
+ * The same walk as walk_unit(), reading .debug_info and .debug_abbrev
+ * ourselves: libdw looks every DIE's abbreviation up in a locked hash table,
+ * which dominated loading a unit. Only DIEs that may have code (a
+ * subprogram, inlined instance or entry point with DW_AT_low_pc or
+ * DW_AT_ranges) go through libdw, for their ranges (add_node()). Returns
+ * -ENOTSUP for anything unusual (a form, unit or abbreviation table it does
+ * not know, a DIE past the unit): the caller then walks with libdw.
+ */
+#define FAST_MAX_ABBREV_CODE 65536
+#define FAST_MAX_ATTR_SPECS  (1u << 20)
+
+struct fast_abbrev {
+	uint32_t tag;
+	uint32_t first_spec; /* into specs */
+	uint32_t nr_specs;
+	bool children;
+	bool has_code; /* DW_AT_low_pc or DW_AT_ranges */
+};
+
+struct fast_spec {
+	uint32_t name;
+	uint32_t form;
+};
+
+struct fast_reader {
+	const uint8_t *p;
+	const uint8_t *end;
+	bool bad;
+};
+
+static uint64_t fast_uleb(struct fast_reader *r)
+{
+	uint64_t v = 0;
+	unsigned int shift = 0;
+	uint8_t b;
+
+	do {
+		if (r->p >= r->end) {
+			r->bad = true;
+			return 0;
+		}
+		b = *r->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	return v;
+}
+
+static uint64_t fast_fixed(struct fast_reader *r, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		r->p = r->end;
+		return 0;
+	}
+	for (i = 0; i < n; i++) /* little-endian: x86-64 and arm64 */
+		v |= (uint64_t)r->p[i] << (8 * i);
+	r->p += n;
+	return v;
+}
+
+static void fast_skip(struct fast_reader *r, uint64_t n)
+{
+	if ((uint64_t)(r->end - r->p) < n) {
+		r->bad = true;
+		r->p = r->end;
+		return;
+	}
+	r->p += n;
+}
+
+/* Skips one attribute value; *ret_ref gets a unit-relative reference's value. -ENOTSUP if unknown. */
+static int fast_skip_form(struct fast_reader *r, uint64_t form, unsigned int version,
+			  unsigned int addr_size, unsigned int offset_size, uint64_t *ret_ref)
+{
+	int indirect;
+
+	for (indirect = 0; indirect < 4; indirect++) {
+		switch (form) {
+		case DW_FORM_flag_present:
+		case DW_FORM_implicit_const:
+			return 0;
+		case DW_FORM_addr:
+			fast_skip(r, addr_size);
+			return 0;
+		case DW_FORM_data1:
+		case DW_FORM_flag:
+		case DW_FORM_strx1:
+		case DW_FORM_addrx1:
+			fast_skip(r, 1);
+			return 0;
+		case DW_FORM_ref1:
+			*ret_ref = fast_fixed(r, 1);
+			return 0;
+		case DW_FORM_data2:
+		case DW_FORM_strx2:
+		case DW_FORM_addrx2:
+			fast_skip(r, 2);
+			return 0;
+		case DW_FORM_ref2:
+			*ret_ref = fast_fixed(r, 2);
+			return 0;
+		case DW_FORM_strx3:
+		case DW_FORM_addrx3:
+			fast_skip(r, 3);
+			return 0;
+		case DW_FORM_data4:
+		case DW_FORM_ref_sup4:
+		case DW_FORM_strx4:
+		case DW_FORM_addrx4:
+			fast_skip(r, 4);
+			return 0;
+		case DW_FORM_ref4:
+			*ret_ref = fast_fixed(r, 4);
+			return 0;
+		case DW_FORM_data8:
+		case DW_FORM_ref_sig8:
+		case DW_FORM_ref_sup8:
+			fast_skip(r, 8);
+			return 0;
+		case DW_FORM_ref8:
+			*ret_ref = fast_fixed(r, 8);
+			return 0;
+		case DW_FORM_data16:
+			fast_skip(r, 16);
+			return 0;
+		case DW_FORM_ref_udata:
+			*ret_ref = fast_uleb(r);
+			return 0;
+		case DW_FORM_sdata:
+		case DW_FORM_udata:
+		case DW_FORM_strx:
+		case DW_FORM_addrx:
+		case DW_FORM_loclistx:
+		case DW_FORM_rnglistx:
+		case DW_FORM_GNU_addr_index:
+		case DW_FORM_GNU_str_index:
+			fast_uleb(r);
+			return 0;
+		case DW_FORM_strp:
+		case DW_FORM_sec_offset:
+		case DW_FORM_line_strp:
+		case DW_FORM_strp_sup:
+		case DW_FORM_GNU_ref_alt:
+		case DW_FORM_GNU_strp_alt:
+			fast_skip(r, offset_size);
+			return 0;
+		case DW_FORM_ref_addr:
+			fast_skip(r, version <= 2 ? addr_size : offset_size);
+			return 0;
+		case DW_FORM_string: {
+			const uint8_t *nul = memchr(r->p, 0, (size_t)(r->end - r->p));
+
+			if (!nul) {
+				r->bad = true;
+				r->p = r->end;
+			} else {
+				r->p = nul + 1;
+			}
+			return 0;
+		}
+		case DW_FORM_block1:
+			fast_skip(r, fast_fixed(r, 1));
+			return 0;
+		case DW_FORM_block2:
+			fast_skip(r, fast_fixed(r, 2));
+			return 0;
+		case DW_FORM_block4:
+			fast_skip(r, fast_fixed(r, 4));
+			return 0;
+		case DW_FORM_block:
+		case DW_FORM_exprloc:
+			fast_skip(r, fast_uleb(r));
+			return 0;
+		case DW_FORM_indirect:
+			form = fast_uleb(r);
+			continue;
+		default:
+			return -ENOTSUP;
+		}
+	}
+	return -ENOTSUP;
+}
+
+struct fast_unit {
+	const uint8_t *start; /* unit header: references are relative to it */
+	const uint8_t *end;
+	unsigned int version;
+	unsigned int addr_size;
+	unsigned int offset_size;
+	struct fast_abbrev *abbrevs; /* by code; tag 0: no such code */
+	size_t nr_abbrevs;
+	struct fast_spec *specs;
+	size_t nr_specs;
+};
+
+static int fast_read_abbrevs(struct sym_dwarf *d, struct fast_unit *fu, uint64_t offset)
+{
+	struct fast_reader r = {.p = d->abbrev + offset, .end = d->abbrev + d->abbrev_len};
+	size_t cap_specs = 0;
+	uint64_t code, name, form;
+	struct fast_abbrev *a;
+	int err;
+
+	if (offset >= d->abbrev_len)
+		return -ENOTSUP;
+	for (;;) {
+		code = fast_uleb(&r);
+		if (r.bad || code >= FAST_MAX_ABBREV_CODE)
+			return -ENOTSUP;
+		if (!code)
+			return 0;
+		if (code >= fu->nr_abbrevs) {
+			size_t n = fu->nr_abbrevs ? fu->nr_abbrevs : 64;
+			void *grown;
+
+			while (n <= code)
+				n *= 2;
+			grown = realloc(fu->abbrevs, n * sizeof(*fu->abbrevs));
+			if (!grown)
+				return -ENOMEM;
+			fu->abbrevs = grown;
+			memset(fu->abbrevs + fu->nr_abbrevs, 0,
+			       (n - fu->nr_abbrevs) * sizeof(*fu->abbrevs));
+			fu->nr_abbrevs = n;
+		}
+		a = &fu->abbrevs[code];
+		a->tag = (uint32_t)fast_uleb(&r);
+		a->children = fast_fixed(&r, 1) != 0;
+		a->first_spec = (uint32_t)fu->nr_specs;
+		a->nr_specs = 0;
+		a->has_code = false;
+		if (!a->tag)
+			return -ENOTSUP;
+		for (;;) {
+			name = fast_uleb(&r);
+			form = fast_uleb(&r);
+			if (r.bad)
+				return -ENOTSUP;
+			if (!name && !form)
+				break;
+			if (form == DW_FORM_implicit_const)
+				fast_uleb(&r); /* sleb128: skipped alike */
+			err = grow((void **)&fu->specs, &cap_specs, fu->nr_specs,
+				   sizeof(*fu->specs), FAST_MAX_ATTR_SPECS);
+			if (err)
+				return err == -E2BIG ? -ENOTSUP : err;
+			fu->specs[fu->nr_specs++] =
+				(struct fast_spec){.name = (uint32_t)name, .form = (uint32_t)form};
+			a->nr_specs++;
+			if (name == DW_AT_low_pc || name == DW_AT_ranges)
+				a->has_code = true;
+		}
+	}
+}
+
+/*
+ * Reads the DIE at r->p: its abbreviation (NULL for a null entry) and the
+ * unit-relative offset of its next sibling from DW_AT_sibling (0: none).
+ */
+static int fast_read_die(const struct fast_unit *fu, struct fast_reader *r,
+			 const struct fast_abbrev **ret_abbrev, uint64_t *ret_sibling)
+{
+	const struct fast_abbrev *a;
+	const struct fast_spec *sp;
+	uint64_t code, ref;
+	uint32_t i;
+	int err;
+
+	*ret_abbrev = NULL;
+	*ret_sibling = 0;
+	code = fast_uleb(r);
+	if (r->bad)
+		return -ENOTSUP;
+	if (!code)
+		return 0;
+	if (code >= fu->nr_abbrevs || !fu->abbrevs[code].tag)
+		return -ENOTSUP;
+	a = &fu->abbrevs[code];
+	for (i = 0; i < a->nr_specs; i++) {
+		sp = &fu->specs[a->first_spec + i];
+		ref = 0;
+		err = fast_skip_form(r, sp->form, fu->version, fu->addr_size, fu->offset_size,
+				     &ref);
+		if (err || r->bad)
+			return -ENOTSUP;
+		if (sp->name == DW_AT_sibling)
+			*ret_sibling = ref;
+	}
+	*ret_abbrev = a;
+	return 0;
+}
+
+static int fast_walk(struct walk *w, Dwarf_Die *cu)
+{
+	struct fast_unit fu = {0};
+	struct fast_reader r;
+	const struct fast_abbrev *a;
+	int32_t parents[SYM_DWARF_MAX_DEPTH];
+	uint64_t sibling, unit_off, len, abbrev_off;
+	Dwarf_Off die_off = dwarf_dieoffset(cu);
+	Dwarf_Die die;
+	int32_t node, parent;
+	int depth = 0, skip_depth, err;
+	bool descend;
+
+	if (!w->d->info || !w->d->abbrev || die_off < dwarf_cuoffset(cu) ||
+	    die_off >= w->d->info_len)
+		return -ENOTSUP;
+	unit_off = die_off - dwarf_cuoffset(cu);
+	r = (struct fast_reader){.p = w->d->info + unit_off, .end = w->d->info + w->d->info_len};
+	len = fast_fixed(&r, 4);
+	fu.offset_size = 4;
+	if (len == 0xffffffff) {
+		len = fast_fixed(&r, 8);
+		fu.offset_size = 8;
+	}
+	if (r.bad || len > (uint64_t)(r.end - r.p))
+		return -ENOTSUP;
+	fu.start = w->d->info + unit_off;
+	fu.end = r.p + len;
+	fu.version = (unsigned int)fast_fixed(&r, 2);
+	if (fu.version >= 5) {
+		uint64_t type = fast_fixed(&r, 1);
+
+		if (type != DW_UT_compile && type != DW_UT_partial)
+			return -ENOTSUP;
+		fu.addr_size = (unsigned int)fast_fixed(&r, 1);
+		abbrev_off = fast_fixed(&r, fu.offset_size);
+	} else if (fu.version >= 2) {
+		abbrev_off = fast_fixed(&r, fu.offset_size);
+		fu.addr_size = (unsigned int)fast_fixed(&r, 1);
+	} else {
+		return -ENOTSUP;
+	}
+	if (r.bad || (fu.addr_size != 4 && fu.addr_size != 8))
+		return -ENOTSUP;
+	err = fast_read_abbrevs(w->d, &fu, abbrev_off);
+	if (err)
+		goto out;
+	/* The unit DIE, then its children. */
+	r = (struct fast_reader){.p = w->d->info + die_off, .end = fu.end};
+	err = fast_read_die(&fu, &r, &a, &sibling);
+	if (err || !a || !a->children)
+		goto out;
+	parents[0] = NO_PARENT;
+	while (r.p < fu.end) {
+		const uint8_t *at = r.p;
+
+		err = fast_read_die(&fu, &r, &a, &sibling);
+		if (err)
+			goto out;
+		if (!a) {
+			/* End of this level's siblings. */
+			if (depth == 0)
+				break;
+			depth--;
+			continue;
+		}
+		if (++w->dies > SYM_DWARF_MAX_DIES)
+			break;
+		parent = parents[depth];
+		node = parent;
+		descend = false;
+		if (a->tag == DW_TAG_subprogram || a->tag == DW_TAG_inlined_subroutine ||
+		    a->tag == DW_TAG_entry_point) {
+			if (a->has_code &&
+			    (a->tag != DW_TAG_inlined_subroutine || parent != NO_PARENT)) {
+				if (!dwarf_offdie(w->d->dw, (Dwarf_Off)(at - w->d->info), &die)) {
+					err = -ENOTSUP;
+					goto out;
+				}
+				err = add_node(w, &die, (int)a->tag, parent, &node);
+				if (err) {
+					if (err == -E2BIG)
+						err = 0;
+					goto out;
+				}
+				descend = node != NO_PARENT;
+			}
+		} else {
+			descend = walk_into((int)a->tag);
+		}
+		if (!a->children)
+			continue;
+		if (descend && depth + 1 < SYM_DWARF_MAX_DEPTH) {
+			parents[++depth] = node;
+			continue;
+		}
+		/* Skip the subtree: by DW_AT_sibling, else DIE by DIE. */
+		if (sibling) {
+			if (sibling >= (uint64_t)(fu.end - fu.start) || fu.start + sibling <= at) {
+				err = -ENOTSUP;
+				goto out;
+			}
+			r.p = fu.start + sibling;
+			continue;
+		}
+		for (skip_depth = 1; skip_depth > 0;) {
+			err = fast_read_die(&fu, &r, &a, &sibling);
+			if (err)
+				goto out;
+			if (!a)
+				skip_depth--;
+			else if (a->children)
+				skip_depth++;
+		}
+	}
+	err = 0;
+out:
+	free(fu.abbrevs);
+	free(fu.specs);
+	return err;
+}
+
 static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 {
 	struct walk w = {.d = d, .u = u, .sorted = true};
@@ -823,7 +1253,13 @@ static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 	err = load_lines(d, u, &cu);
 	if (err)
 		goto out;
-	err = walk_unit(&w, &cu);
+	err = fast_walk(&w, &cu);
+	if (err == -ENOTSUP) {
+		/* A form or layout fast_walk() does not know: libdw walks it all again. */
+		u->nr_nodes = u->nr_node_ranges = 0;
+		w.sorted = true;
+		err = walk_unit(&w, &cu);
+	}
 	if (err)
 		goto out;
 	if (u->nr_node_ranges) {

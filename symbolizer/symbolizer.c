@@ -1005,10 +1005,22 @@ int symbolizer__elf(struct symbolizer *s, const char *path, uint64_t elf_addr,
 {
 	struct sym_result res = {0};
 	struct file_entry *e = NULL;
+	struct file_key stat_key;
+	struct stat st;
 	int fd, err = 0;
 
 	s->stats.lookups++;
 	demangled_free(s);
+	/* A file already parsed is recognised by stat() alone: one system call per address. */
+	if (!stat(path, &st) && S_ISREG(st.st_mode)) {
+		stat_key_from(&st, &stat_key);
+		e = file_find_by_stat(s, &stat_key);
+		if (e) {
+			s->stats.elf_hits++;
+			lru_touch(&s->files_lru, &e->lru);
+			goto out_fill;
+		}
+	}
 	fd = open(path, OPEN_FLAGS);
 	if (fd < 0) {
 		err = -errno;
@@ -1021,6 +1033,7 @@ int symbolizer__elf(struct symbolizer *s, const char *path, uint64_t elf_addr,
 		s->stats.elf_failures++;
 		goto out;
 	}
+out_fill:
 	fill_user(s, e, e->elf, elf_addr, true, &res);
 	*ret = res;
 out:

@@ -191,7 +191,8 @@ int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry
 
 /*
  * Names an ELF virtual address of the file at path (for `smolder symbolize --elf`, tests).
- * The host path is opened and checked on every call; the parse is cached.
+ * The host path is checked on every call (stat(): the same device, inode,
+ * size and mtime reuse the parse); a changed file is opened and parsed again.
  */
 int symbolizer__elf(struct symbolizer *s, const char *path, uint64_t elf_addr,
 		    struct sym_result *ret);

@@ -195,8 +195,7 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 			walk_read_failed(err, &res);
 			break;
 		}
-		if (row->rbp == UNWIND_RBP_AT_CFA &&
-		    cfa + (uint64_t)(int64_t)row->rbp_off < rsp) {
+		if (row->rbp == UNWIND_RBP_AT_CFA && cfa + (uint64_t)(int64_t)row->rbp_off < rsp) {
 			/*
 			 * The slot is below the stack pointer: an epilogue has
 			 * popped it already (compilers do not restore the rule

@@ -215,8 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_debuginfod_serves_debug_file, server_setup,
 						server_stop),
-		cmocka_unit_test_setup_teardown(test_debuginfod_timeout, server_setup,
-						server_stop),
+		cmocka_unit_test_setup_teardown(test_debuginfod_timeout, server_setup, server_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

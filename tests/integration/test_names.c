@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Names in `smolder record -p`'s profile, as root, asserted on the decoded
+ * pprof: workloads built by names.cmake spin in a known function called from
+ * a known chain, and the Location of the caller's frame must carry that
+ * chain, innermost inlined function first and the physical function last,
+ * with the file's basename, line and column of each call read from marker
+ * comments in the workload's source (never from smolder). Cases: DWARF in
+ * the binary (and `go tool pprof -raw` accepting the file), an LTO build
+ * inlining across units, C++ (demangled Function.name, mangled
+ * system_name), a stripped binary whose debug file is found by build-id
+ * under /usr/lib/debug (installed by the test and removed afterwards, also
+ * when it fails), one whose debug file exists only inside the process's
+ * private mount namespace, and a stripped binary named from .dynsym alone.
+ * Mapping flags (has_functions, has_filenames, has_line_numbers,
+ * has_inline_frames) are checked too. DEBUGINFOD_URLS is unset: nothing
+ * comes from the network.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define RECORD_SECONDS	 "3"
+#define WORKLOAD_SECONDS "8"
+#define MIN_SAMPLES	 200 /* of the workload with the expected leaf; 499 Hz x 3 s is ~1,500 */
+#define MIN_SHARE	 90 /* percent of those whose caller's Location is exactly as expected */
+#define HOST_DEBUG_ROOT	 "/usr/lib/debug"
+
+struct expect_line {
+	const char *function;
+	const char *file; /* basename */
+	uint32_t line;
+	uint32_t column;
+};
+
+static char *tmp_path(const char *name)
+{
+	static char path[4][256];
+	static unsigned int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", itest_tmpdir(), name);
+	return p;
+}
+
+/* Line and column (1-based, bytes) of call on the line of src holding marker. */
+static struct expect_line find_call(const char *function, const char *src, const char *marker,
+				    const char *call)
+{
+	struct expect_line e = {.function = function, .file = src};
+	char path[4096], text[512];
+	uint32_t n = 0;
+	char *at;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", NAMES_SRC, src);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(text, sizeof(text), f)) {
+		n++;
+		if (!strstr(text, marker))
+			continue;
+		at = strstr(text, call);
+		assert_non_null(at);
+		e.line = n;
+		e.column = (uint32_t)(at - text) + 1;
+		break;
+	}
+	fclose(f);
+	assert_true(e.line > 0);
+	return e;
+}
+
+/* Records pid; NULL (after printing why) on failure, so that callers clean up first. */
+static pprof_profile_t *record_pid(const char *name, pid_t pid)
+{
+	char pidarg[16];
+	char *argv[] = {(char *)itest_smolder(), "record", "-o", tmp_path(name), "-d",
+			RECORD_SECONDS, "-F", "499", "-p", pidarg, NULL};
+	pprof_profile_t *p = NULL;
+	char *log = NULL;
+	int status;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
+	status = itest_run(argv, &log);
+	if (status != 0)
+		print_error("smolder record exited %d:\n%s\n", status, log ? log : "");
+	free(log);
+	if (status == 0 && pprof__read_file(tmp_path(name), &p))
+		print_error("cannot read '%s'\n", tmp_path(name));
+	return p;
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	itest_wait(pid);
+}
+
+static bool comm_is(pid_t pid, const char *want)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return !strcmp(comm, want);
+}
+
+/* Waits up to 5 s for pid to run a program whose comm is want. */
+static bool wait_comm(pid_t pid, const char *want)
+{
+	int i;
+
+	for (i = 0; i < 500 && !comm_is(pid, want); i++)
+		usleep(10 * 1000);
+	return comm_is(pid, want);
+}
+
+/* Runs workload for WORKLOAD_SECONDS and records it; NULL on failure. */
+static pprof_profile_t *record_workload(const char *workload, const char *out, pid_t *ret_pid)
+{
+	char *argv[] = {(char *)workload, WORKLOAD_SECONDS, NULL};
+	pprof_profile_t *p;
+	pid_t pid;
+
+	pid = itest_spawn(argv);
+	usleep(200 * 1000);
+	p = record_pid(out, pid);
+	stop(pid);
+	*ret_pid = pid;
+	return p;
+}
+
+static const Perftools__Profiles__Location *location_of(const pprof_profile_t *p,
+							const Perftools__Profiles__Sample *s,
+							size_t i)
+{
+	return p->location[s->location_id[i] - 1];
+}
+
+/* Index of the first user frame of s (kernel frames come first), or n_location_id. */
+static size_t first_user_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s)
+{
+	const Perftools__Profiles__Mapping *m;
+	size_t u;
+
+	for (u = 0; u < s->n_location_id; u++) {
+		m = itest_frame_mapping(p, s, u);
+		if (!m || strcmp(pprof__str(p, m->filename), "[kernel.kallsyms]"))
+			break;
+	}
+	return u;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Whether loc's lines are exactly want[0..nr), printing the first difference. */
+static bool location_is(const pprof_profile_t *p, const Perftools__Profiles__Location *loc,
+			const struct expect_line *want, size_t nr, bool verbose)
+{
+	const Perftools__Profiles__Function *fn;
+	const Perftools__Profiles__Line *l;
+	size_t i;
+
+	if (loc->n_line != nr) {
+		if (verbose)
+			print_message("location has %zu lines, expected %zu\n", loc->n_line, nr);
+		return false;
+	}
+	for (i = 0; i < nr; i++) {
+		l = loc->line[i];
+		if (!l->function_id)
+			return false;
+		fn = p->function[l->function_id - 1];
+		if (strcmp(pprof__str(p, fn->name), want[i].function) ||
+		    strcmp(base_name(pprof__str(p, fn->filename)), want[i].file) ||
+		    (uint32_t)l->line != want[i].line || (uint32_t)l->column != want[i].column) {
+			if (verbose)
+				print_message("line %zu: %s %s:%lld:%lld, expected %s %s:%u:%u\n",
+					      i, pprof__str(p, fn->name),
+					      pprof__str(p, fn->filename), (long long)l->line,
+					      (long long)l->column, want[i].function, want[i].file,
+					      want[i].line, want[i].column);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Asserts that pid spent its samples in leaf, and that the caller's
+ * Location is want[] (innermost first) for at least MIN_SHARE% of them, in a
+ * mapping with DWARF flags set.
+ */
+static void assert_caller_chain(const pprof_profile_t *p, pid_t pid, const char *leaf,
+				const struct expect_line *want, size_t nr)
+{
+	const Perftools__Profiles__Mapping *m;
+	int64_t total = 0, in_leaf = 0, exact = 0;
+	bool shown = false, ok;
+	size_t i, u;
+
+	for (i = 0; i < p->n_sample; i++) {
+		const Perftools__Profiles__Sample *s = p->sample[i];
+
+		if (itest_label_num(p, s, "pid") != pid)
+			continue;
+		total += s->value[0];
+		u = first_user_frame(p, s);
+		if (u + 1 >= s->n_location_id || strcmp(itest_frame_name(p, s, u), leaf))
+			continue;
+		in_leaf += s->value[0];
+		ok = location_is(p, location_of(p, s, u + 1), want, nr, !shown);
+		shown = shown || !ok;
+		if (!ok)
+			continue;
+		exact += s->value[0];
+		m = itest_frame_mapping(p, s, u + 1);
+		assert_non_null(m);
+		assert_true(m->has_functions);
+		assert_true(m->has_filenames);
+		assert_true(m->has_line_numbers);
+		assert_true(m->has_inline_frames);
+	}
+	print_message("pid %d: %lld samples, %lld in %s, %lld with the expected caller\n",
+		      (int)pid, (long long)total, (long long)in_leaf, leaf, (long long)exact);
+	assert_true(in_leaf >= MIN_SAMPLES);
+	assert_true(exact * 100 >= in_leaf * MIN_SHARE);
+}
+
+static void inline_chain(struct expect_line want[3])
+{
+	want[0] = find_call("names_leaf", "names_inline.c", "CALL_BURN", "names_burn(");
+	want[1] = find_call("names_middle", "names_inline.c", "CALL_LEAF", "names_leaf(");
+	want[2] = find_call("names_outer", "names_inline.c", "CALL_MIDDLE", "names_middle(");
+}
+
+static void test_inline_chain(void **state)
+{
+	char *out = NULL, *go[] = {"go", "tool", "pprof", "-raw", tmp_path("inline.pb.gz"), NULL};
+	struct expect_line want[3];
+	pprof_profile_t *p;
+	pid_t pid;
+
+	inline_chain(want);
+	p = record_workload(NAMES_OUT "/names_inline", "inline.pb.gz", &pid);
+	assert_non_null(p);
+	assert_caller_chain(p, pid, "names_burn", want, 3);
+	pprof__profile_free(p);
+	/* go tool pprof accepts Locations with inline lines and columns. */
+	assert_int_equal(itest_run(go, &out), 0);
+	assert_non_null(strstr(out, "names_middle"));
+	free(out);
+}
+
+static void test_lto_cross_unit(void **state)
+{
+	struct expect_line want[2];
+	pprof_profile_t *p;
+	pid_t pid;
+
+	want[0] = find_call("names_lto_helper", "names_lto_b.c", "CALL_BURN", "names_lto_burn(");
+	want[1] = find_call("names_lto_entry", "names_lto_a.c", "CALL_HELPER", "names_lto_helper(");
+	p = record_workload(NAMES_OUT "/names_lto", "lto.pb.gz", &pid);
+	assert_non_null(p);
+	assert_caller_chain(p, pid, "names_lto_burn", want, 2);
+	pprof__profile_free(p);
+}
+
+/* Function name and system_name of the physical function of frame i. */
+static void frame_function(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			   size_t i, const char **ret_name, const char **ret_system)
+{
+	const Perftools__Profiles__Location *loc = location_of(p, s, i);
+	const Perftools__Profiles__Function *fn;
+
+	*ret_name = "";
+	*ret_system = "";
+	if (!loc->n_line || !loc->line[loc->n_line - 1]->function_id)
+		return;
+	fn = p->function[loc->line[loc->n_line - 1]->function_id - 1];
+	*ret_name = pprof__str(p, fn->name);
+	*ret_system = pprof__str(p, fn->system_name);
+}
+
+static void test_cxx_demangled(void **state)
+{
+	static const char spin[] = "smolder_ns::Spinner<long>::spin(long)";
+	static const char drive[] = "long smolder_ns::drive<long>(smolder_ns::Spinner<long>&, long)";
+	const char *name, *system;
+	int64_t in_leaf = 0, exact = 0;
+	pprof_profile_t *p;
+	pid_t pid;
+	size_t i, u;
+
+	if (!NAMES_CXX[0])
+		skip();
+	p = record_workload(NAMES_CXX, "cxx.pb.gz", &pid);
+	assert_non_null(p);
+	for (i = 0; i < p->n_sample; i++) {
+		const Perftools__Profiles__Sample *s = p->sample[i];
+
+		if (itest_label_num(p, s, "pid") != pid)
+			continue;
+		u = first_user_frame(p, s);
+		if (u + 1 >= s->n_location_id)
+			continue;
+		frame_function(p, s, u, &name, &system);
+		if (strcmp(name, spin))
+			continue;
+		in_leaf += s->value[0];
+		assert_string_equal(system, "_ZN10smolder_ns7SpinnerIlE4spinEl");
+		frame_function(p, s, u + 1, &name, &system);
+		if (strcmp(name, drive)) {
+			print_message("caller '%s', expected '%s'\n", name, drive);
+			continue;
+		}
+		assert_string_equal(system, "_ZN10smolder_ns5driveIlEET_RNS_7SpinnerIS1_EES1_");
+		exact += s->value[0];
+	}
+	print_message("pid %d: %lld samples in %s, %lld called from %s\n", (int)pid,
+		      (long long)in_leaf, spin, (long long)exact, drive);
+	assert_true(in_leaf >= MIN_SAMPLES);
+	assert_true(exact * 100 >= in_leaf * MIN_SHARE);
+	pprof__profile_free(p);
+}
+
+/* The debug file installed under /usr/lib/debug by test_split_build_id, removed by its teardown. */
+static char installed_file[1024];
+static char installed_dir[1024];
+
+static void debug_uninstall(void)
+{
+	if (installed_file[0] && unlink(installed_file))
+		fprintf(stderr, "test_names: cannot remove %s: %s\n", installed_file,
+			strerror(errno));
+	installed_file[0] = '\0';
+	/* Only a directory we created, and only when empty. */
+	if (installed_dir[0])
+		rmdir(installed_dir);
+	installed_dir[0] = '\0';
+}
+
+static int debug_uninstall_teardown(void **state)
+{
+	debug_uninstall();
+	return 0;
+}
+
+/* Path (relative to root) of the one .build-id/xx/rest.debug under staging root. */
+static void staged_debug_file(const char *root, char *ret_rel, size_t size)
+{
+	char pattern[4096];
+	glob_t g;
+
+	snprintf(pattern, sizeof(pattern), "%s/.build-id/*/*.debug", root);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	snprintf(ret_rel, size, "%s", g.gl_pathv[0] + strlen(root));
+	globfree(&g);
+}
+
+static void test_split_build_id(void **state)
+{
+	char rel[512], dir[4096], *cp[] = {"cp", NULL, installed_file, NULL};
+	struct expect_line want[3];
+	pprof_profile_t *p;
+	pid_t pid;
+
+	inline_chain(want);
+	staged_debug_file(NAMES_OUT "/names_split_root", rel, sizeof(rel));
+	snprintf(installed_file, sizeof(installed_file), "%s%s", HOST_DEBUG_ROOT, rel);
+	/* Never overwrite (nor later remove) a file that was there before us. */
+	if (!access(installed_file, F_OK)) {
+		print_error("'%s' exists already\n", installed_file);
+		installed_file[0] = '\0';
+		fail();
+	}
+	memcpy(dir, installed_file, sizeof(installed_file));
+	*strrchr(dir, '/') = '\0';
+	if (access(dir, F_OK)) {
+		if (mkdir(HOST_DEBUG_ROOT "/.build-id", 0755))
+			assert_int_equal(errno, EEXIST);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		memcpy(installed_dir, dir, strlen(dir) + 1);
+	}
+	snprintf(dir, sizeof(dir), "%s%s", NAMES_OUT "/names_split_root", rel);
+	cp[1] = dir;
+	assert_int_equal(itest_run(cp, NULL), 0);
+
+	p = record_workload(NAMES_OUT "/names_split", "split.pb.gz", &pid);
+	debug_uninstall();
+	assert_non_null(p);
+	assert_caller_chain(p, pid, "names_burn", want, 3);
+	pprof__profile_free(p);
+}
+
+/* The debug file exists only on a tmpfs over /usr/lib/debug in the process's own mounts. */
+static void test_debug_file_in_private_mount(void **state)
+{
+	char rel[512], script[8192], host_copy[1024];
+	char *argv[] = {
+		"/usr/bin/unshare", "-m", "--propagation", "private", "sh", "-c", script, NULL};
+	struct expect_line want[3];
+	pprof_profile_t *p = NULL;
+	bool premise;
+	pid_t pid;
+
+	inline_chain(want);
+	staged_debug_file(NAMES_OUT "/names_ns_root", rel, sizeof(rel));
+	snprintf(host_copy, sizeof(host_copy), "%s%s", HOST_DEBUG_ROOT, rel);
+	snprintf(script, sizeof(script),
+		 "exec 3<'%s/names_ns_root%s' && mount -t tmpfs smolder-itest '%s' && "
+		 "mkdir -p \"$(dirname '%s')\" && cat <&3 >'%s' && exec 3<&- && "
+		 "exec '%s/names_nsdebug' %s",
+		 NAMES_OUT, rel, HOST_DEBUG_ROOT, host_copy, host_copy, NAMES_OUT,
+		 WORKLOAD_SECONDS);
+	pid = itest_spawn(argv);
+	/* The premise: the host has no such debug file, the process does. */
+	premise = wait_comm(pid, "names_nsdebug") && access(host_copy, F_OK);
+	if (premise) {
+		char in_root[8192];
+
+		snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", (int)pid, host_copy);
+		premise = !access(in_root, F_OK);
+	}
+	if (premise)
+		p = record_pid("nsdebug.pb.gz", pid);
+	stop(pid);
+	assert_true(premise);
+	assert_non_null(p);
+	assert_caller_chain(p, pid, "names_burn", want, 3);
+	pprof__profile_free(p);
+}
+
+/* Stripped, no debug file anywhere: exported functions named from .dynsym, no lines. */
+static void test_stripped_dynsym(void **state)
+{
+	const Perftools__Profiles__Location *loc;
+	const Perftools__Profiles__Mapping *m;
+	int64_t in_leaf = 0, with_caller = 0;
+	pprof_profile_t *p;
+	pid_t pid;
+	size_t i, u;
+
+	p = record_workload(NAMES_OUT "/names_stripped", "stripped.pb.gz", &pid);
+	assert_non_null(p);
+	for (i = 0; i < p->n_sample; i++) {
+		const Perftools__Profiles__Sample *s = p->sample[i];
+
+		if (itest_label_num(p, s, "pid") != pid)
+			continue;
+		u = first_user_frame(p, s);
+		if (u >= s->n_location_id || strcmp(itest_frame_name(p, s, u), "names_burn"))
+			continue;
+		in_leaf += s->value[0];
+		loc = location_of(p, s, u);
+		assert_int_equal(loc->n_line, 1);
+		assert_int_equal(loc->line[0]->line, 0);
+		m = itest_frame_mapping(p, s, u);
+		assert_non_null(m);
+		assert_true(m->has_functions);
+		assert_false(m->has_filenames);
+		assert_false(m->has_line_numbers);
+		assert_false(m->has_inline_frames);
+		if (u + 1 < s->n_location_id && !strcmp(itest_frame_name(p, s, u + 1), "names_outer"))
+			with_caller += s->value[0];
+	}
+	print_message("pid %d: %lld samples in names_burn, %lld called from names_outer\n",
+		      (int)pid, (long long)in_leaf, (long long)with_caller);
+	assert_true(in_leaf >= MIN_SAMPLES);
+	assert_true(with_caller * 100 >= in_leaf * MIN_SHARE);
+	pprof__profile_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inline_chain),
+		cmocka_unit_test(test_lto_cross_unit),
+		cmocka_unit_test(test_cxx_demangled),
+		cmocka_unit_test_teardown(test_split_build_id, debug_uninstall_teardown),
+		cmocka_unit_test(test_debug_file_in_private_mount),
+		cmocka_unit_test(test_stripped_dynsym),
+	};
+	int ret;
+
+	itest_require_root("test_names");
+	unsetenv("DEBUGINFOD_URLS");
+	atexit(debug_uninstall);
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	debug_uninstall();
+	itest_cleanup();
+	return ret;
+}
