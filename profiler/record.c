@@ -29,6 +29,9 @@
 
 #define RECORD_MAX_PIDS	 SMOLDER_MAX_PIDS
 #define RECORD_AGG_BYTES (256UL << 20)
+/* Caches small enough for a 32 MiB peak on a typical host; misses only cost time at the end. */
+#define RECORD_SYM_BYTES    (8UL << 20)
+#define RECORD_UNWIND_BYTES (4UL << 20)
 
 static volatile sig_atomic_t record_stop;
 
@@ -349,6 +352,8 @@ int cmd_record(int argc, char **argv)
 	co.sampler.track_processes = true;
 	co.sampler.stack_copy_bytes = o.stack_copy;
 	co.agg_bytes = RECORD_AGG_BYTES;
+	co.sym_bytes = RECORD_SYM_BYTES;
+	co.unwind_bytes = RECORD_UNWIND_BYTES;
 	co.comments = comments;
 	co.nr_comments = 1;
 	co.on_window = write_profile;

@@ -14,7 +14,9 @@
  * - its line table (libdw's, sorted by address; rows are read in place by
  *   binary search, never copied) and its file names, made absolute with
  *   the compilation directory;
- * - one walk of its DIE tree collecting every DW_TAG_subprogram and
+ * - one walk of its DIE tree (fast_walk(): our own reading of .debug_info
+ *   and .debug_abbrev; libdw's walk_unit() for what it does not know)
+ *   collecting every DW_TAG_subprogram and
  *   DW_TAG_inlined_subroutine that has code, as nodes (parent = nearest
  *   enclosing inlined/subprogram node, -1 for a subprogram) with their
  *   ranges and DIE offset. Names (through DW_AT_abstract_origin and

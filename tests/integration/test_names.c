@@ -90,8 +90,17 @@ static struct expect_line find_call(const char *function, const char *src, const
 static pprof_profile_t *record_pid(const char *name, pid_t pid)
 {
 	char pidarg[16];
-	char *argv[] = {(char *)itest_smolder(), "record", "-o", tmp_path(name), "-d",
-			RECORD_SECONDS, "-F", "499", "-p", pidarg, NULL};
+	char *argv[] = {(char *)itest_smolder(),
+			"record",
+			"-o",
+			tmp_path(name),
+			"-d",
+			RECORD_SECONDS,
+			"-F",
+			"499",
+			"-p",
+			pidarg,
+			NULL};
 	pprof_profile_t *p = NULL;
 	char *log = NULL;
 	int status;
@@ -153,9 +162,8 @@ static pprof_profile_t *record_workload(const char *workload, const char *out, p
 	return p;
 }
 
-static const Perftools__Profiles__Location *location_of(const pprof_profile_t *p,
-							const Perftools__Profiles__Sample *s,
-							size_t i)
+static const Perftools__Profiles__Location *
+location_of(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t i)
 {
 	return p->location[s->location_id[i] - 1];
 }
@@ -249,8 +257,8 @@ static void assert_caller_chain(const pprof_profile_t *p, pid_t pid, const char 
 		assert_true(m->has_line_numbers);
 		assert_true(m->has_inline_frames);
 	}
-	print_message("pid %d: %lld samples, %lld in %s, %lld with the expected caller\n",
-		      (int)pid, (long long)total, (long long)in_leaf, leaf, (long long)exact);
+	print_message("pid %d: %lld samples, %lld in %s, %lld with the expected caller\n", (int)pid,
+		      (long long)total, (long long)in_leaf, leaf, (long long)exact);
 	assert_true(in_leaf >= MIN_SAMPLES);
 	assert_true(exact * 100 >= in_leaf * MIN_SHARE);
 }
@@ -295,8 +303,8 @@ static void test_lto_cross_unit(void **state)
 }
 
 /* Function name and system_name of the physical function of frame i. */
-static void frame_function(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
-			   size_t i, const char **ret_name, const char **ret_system)
+static void frame_function(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t i,
+			   const char **ret_name, const char **ret_system)
 {
 	const Perftools__Profiles__Location *loc = location_of(p, s, i);
 	const Perftools__Profiles__Function *fn;
@@ -313,7 +321,8 @@ static void frame_function(const pprof_profile_t *p, const Perftools__Profiles__
 static void test_cxx_demangled(void **state)
 {
 	static const char spin[] = "smolder_ns::Spinner<long>::spin(long)";
-	static const char drive[] = "long smolder_ns::drive<long>(smolder_ns::Spinner<long>&, long)";
+	static const char drive[] =
+		"long smolder_ns::drive<long>(smolder_ns::Spinner<long>&, long)";
 	const char *name, *system;
 	int64_t in_leaf = 0, exact = 0;
 	pprof_profile_t *p;
@@ -490,7 +499,8 @@ static void test_stripped_dynsym(void **state)
 		assert_false(m->has_filenames);
 		assert_false(m->has_line_numbers);
 		assert_false(m->has_inline_frames);
-		if (u + 1 < s->n_location_id && !strcmp(itest_frame_name(p, s, u + 1), "names_outer"))
+		if (u + 1 < s->n_location_id &&
+		    !strcmp(itest_frame_name(p, s, u + 1), "names_outer"))
 			with_caller += s->value[0];
 	}
 	print_message("pid %d: %lld samples in names_burn, %lld called from names_outer\n",

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-namespace smolder_ns {
+namespace smolder_ns
+{
 template <typename T> struct Spinner {
 	volatile T state;
 	__attribute__((noipa)) T spin(T x)
