@@ -44,15 +44,16 @@ for p in json.load(sys.stdin):
 print(t)'
 }
 
-# run NAME CMD...: runs the tool under /usr/bin/time, measures it, prints a row.
+# run NAME COMM CMD...: runs the tool under /usr/bin/time, measures the process named COMM,
+# prints a row labelled NAME.
 run() {
-	local name=$1; shift
+	local name=$1 comm=$2; shift 2
 	local before
 	before=$(prog_ids)
 	/usr/bin/time -q -f "%M %U %S" -o "$OUT/$name.time" "$@" >"$OUT/$name.log" 2>&1 &
 	local tpid=$! pid=""
 	for _ in $(seq 50); do
-		pid=$(pgrep -n -x "$name") && [ -n "$pid" ] && break
+		pid=$(pgrep -n -x "$comm") && [ -n "$pid" ] && break
 		sleep 0.1
 	done
 	sleep "$STEADY_FROM"
@@ -74,9 +75,10 @@ print(f"{name} {steady:.4f} {float(ut) + float(st):.2f} {bpf:.4f} {int(rss) / 10
 PY
 }
 
-run smolder "$BUILD"/smolder record -F 99 -d "$SECS" -o "$OUT/smolder.pb.gz"
-run perf perf record -F 99 -a -g -o "$OUT/perf.data" -- sleep "$SECS"
-run bpftrace timeout -s INT "$SECS" bpftrace -e 'profile:hz:99 { @[kstack, ustack] = count(); }'
+run smolder smolder "$BUILD"/smolder record -F 99 -d "$SECS" -o "$OUT/smolder.pb.gz"
+run smolder-fp smolder "$BUILD"/smolder record -F 99 -d "$SECS" --stack-copy 0 -o "$OUT/smolder-fp.pb.gz"
+run perf perf perf record -F 99 -a -g -o "$OUT/perf.data" -- sleep "$SECS"
+run bpftrace bpftrace timeout -s INT "$SECS" bpftrace -e 'profile:hz:99 { @[kstack, ustack] = count(); }'
 
 echo "whole-system sampling at 99 Hz for ${SECS} s on ${NCPU} busy CPUs ($(uname -r))"
 echo "steady = tool CPU seconds from ${STEADY_FROM} s to ${STEADY_TO} s; share = (steady + BPF run time) / machine CPU over that window"
@@ -88,6 +90,7 @@ print(f"{'tool':<10}{'steady cpu s':>14}{'total cpu s':>13}{'bpf run s':>11}{'pe
 for x in rows:
     print(f"{x[0]:<10}{x[1]:>14}{x[2]:>13}{x[3]:>11}{x[4]:>14}{x[5]:>11}")
 s = r["smolder"]
+print("smolder: CFI unwinding of a 16 KiB stack copy (default); smolder-fp: --stack-copy 0, frame pointers walked in BPF, what perf -g and bpftrace do")
 for peer in ("perf", "bpftrace"):
     p = r[peer]
     def ratio(i):

@@ -5,7 +5,10 @@
 #
 # A stack is complete when its outermost frame is a known root: _start (the
 # main thread) or clone/clone3 (other threads). Counted the same way for every
-# tool, from smolder's folded stacks and from `perf script`.
+# tool, from smolder's folded stacks and from `perf script`. A stripped binary
+# (gzip) has no name for _start, so that count cannot see its roots; the last
+# column is smolder's own count (the unwinder reached the frame whose return
+# address is undefined) and its mean time per unwind.
 #
 # Usage (root): bench/unwind.sh [SECONDS]   (default 10 per tool and workload)
 set -euo pipefail
@@ -78,24 +81,25 @@ flush()
 print(f"{100.0 * done / max(total, 1):.1f}% of {total}")'
 }
 
-printf '%-12s %-24s %-24s %-24s %s\n' workload smolder "perf --call-graph dwarf" "perf -g" "smolder unwind"
+printf '%-12s %-24s %-24s %-24s %s\n' workload smolder "perf --call-graph dwarf" "perf -g" "smolder's own count, time"
 for name in c-O2 python3.11 bash gzip-9; do
 	sh -c "${WORKLOAD[$name]}" &
 	wl=$!
 	sleep 1
-	# The process to profile: gzip itself for the gzip loop, else the workload.
-	pid=$wl
-	[ "$name" = gzip-9 ] && pid=$(pgrep -n -x gzip)
+	# The process to profile: the workload itself, not the shell that started it.
+	pid=$(ps -o pid= --ppid "$wl" --sort=-pcpu | head -1 | tr -d ' ')
+	[ -n "$pid" ] || pid=$wl
 	$SMOLDER record -F 99 -d "$SECS" -p "$pid" -o "$OUT/s.pb.gz" 2>"$OUT/s.log"
 	$SMOLDER flamegraph --folded "$OUT/s.pb.gz" >"$OUT/s.folded"
 	s=$(smolder_share "$OUT/s.folded")
-	us=$(grep -o '[0-9.]* us per unwind' "$OUT/s.log" || echo "n/a")
+	us=$(grep -o '[0-9.]*% complete' "$OUT/s.log" | head -1 || true)
+	us="${us:-n/a}, $(grep -o '[0-9.]* us per unwind' "$OUT/s.log" || echo "n/a")"
 	perf record -q -F 99 --call-graph dwarf -p "$pid" -o "$OUT/d.data" -- sleep "$SECS" 2>/dev/null
 	d=$(perf_share "$OUT/d.data")
 	perf record -q -F 99 -g -p "$pid" -o "$OUT/g.data" -- sleep "$SECS" 2>/dev/null
 	g=$(perf_share "$OUT/g.data")
 	printf '%-12s %-24s %-24s %-24s %s\n' "$name" "$s" "$d" "$g" "$us"
-	kill "$wl" 2>/dev/null || true
+	kill "$pid" "$wl" 2>/dev/null || true
 	pkill -P "$wl" 2>/dev/null || true
 	wait "$wl" 2>/dev/null || true
 	rm -f "$OUT"/*.data

@@ -133,12 +133,7 @@ enum uploader_verdict uploader__classify(long http_status)
 	/* No answer, timeouts, throttling and server trouble pass; the request was fine. */
 	if (http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500)
 		return UPLOADER_RETRY;
-	/*
-	 * Wrong credentials or URL refuse every request alike: rejecting them
-	 * would empty the spool into rejected/ until someone fixes the setup.
-	 */
-	if (http_status == 401 || http_status == 403 || http_status == 404)
-		return UPLOADER_RETRY;
+	/* Every other answer, 401, 403 and 404 included, rejects this request. */
 	return UPLOADER_REJECT;
 }
 

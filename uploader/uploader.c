@@ -5,8 +5,7 @@
  * libcurl and acts on the answer (http.c's uploader__classify()):
  *
  *   2xx            delete the item, reset the backoff;
- *   no answer, 408, 429, 5xx, and 401, 403, 404 (a setup error refuses
- *   every request alike)
+ *   no answer, 408, 429, 5xx
  *                  keep it, wait uploader__backoff_ms(attempt) or the
  *                  server's Retry-After (429, 503; at most an hour), retry
  *                  the same item (oldest first, so order is kept);
@@ -574,16 +573,11 @@ static void schedule_retry(struct uploader *u, long status, const struct respons
 	u->next_try_ms = mono_ms() + delay_ms;
 	set_last_error(u, why);
 	if (!u->failing) {
-		bool setup = status == 401 || status == 403 || status == 404;
-
 		u->failing = true;
-		uploader__logf(u->log, u->log_ctx, setup ? UPLOADER_LOG_ERR : UPLOADER_LOG_WARN,
-			       "upload to '%s' failed: %s%s; keeping the profiles in '%s' and "
-			       "retrying",
-			       u->url, why,
-			       setup ? " (check the URL, the token or credentials and the tenant)" :
-				       "",
-			       u->spool_dir);
+		uploader__logf(
+			u->log, u->log_ctx, UPLOADER_LOG_WARN,
+			"upload to '%s' failed: %s; keeping the profiles in '%s' and retrying",
+			u->url, why, u->spool_dir);
 	} else {
 		uploader__logf(u->log, u->log_ctx, UPLOADER_LOG_DEBUG,
 			       "upload retry %u failed: %s; next in %" PRIu64 " ms", u->attempt,
@@ -647,8 +641,11 @@ static void send_item(struct uploader *u, uint64_t seq)
 	case UPLOADER_REJECT:
 		set_last_error(u, why);
 		uploader__logf(u->log, u->log_ctx, UPLOADER_LOG_ERR,
-			       "upload to '%s' refused: %s; moved the request to '%s/%s/'", u->url,
-			       why, u->spool_dir, UPLOADER_REJECTED);
+			       "upload to '%s' refused: %s; moved the request to '%s/%s/'%s",
+			       u->url, why, u->spool_dir, UPLOADER_REJECTED,
+			       status == 401 || status == 403 || status == 404 ?
+				       " (check the URL, the token or credentials and the tenant)" :
+				       "");
 		if (!uploader_spool__reject(u->spool, seq))
 			u->stats.rejected++;
 		/* The server answered: the connection works, the next item goes now. */

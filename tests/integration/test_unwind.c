@@ -11,6 +11,7 @@
  *   recurse  recurse x 1,000 <- main <- ... _start: 16-byte frames fit in the copy
  *   deep     recurse_big x N <- [truncated]: never garbage past the copied window
  *   syscall  kernel frames, then read <- syscall_loop <- main <- ... _start
+ *   go       main.leafSpin <- main.middle <- main.main <- runtime.main <- runtime.goexit
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -40,6 +41,7 @@ enum wl {
 static const char *const modes[WL_MAX] = {"chain",   "thread", "qsort",	 "signal",
 					  "recurse", "deep",   "syscall"};
 static pid_t pids[WL_MAX];
+static pid_t go_pid = -1;
 static pprof_profile_t *prof;
 static char *record_log;
 
@@ -59,12 +61,27 @@ static int setup(void **state)
 		argv[n++] = "-p";
 		argv[n++] = pidargs[i];
 	}
+#ifdef WORKLOAD_GO
+	{
+		static char go_arg[16];
+		char *go[] = {WORKLOAD_GO, NULL};
+
+		go_pid = itest_spawn(go);
+		snprintf(go_arg, sizeof(go_arg), "%d", go_pid);
+		argv[n++] = "-p";
+		argv[n++] = go_arg;
+	}
+#endif
 	argv[n] = NULL;
 	usleep(300 * 1000);
 	status = itest_run(argv, &record_log);
 	for (i = 0; i < WL_MAX; i++) {
 		kill(pids[i], SIGKILL);
 		itest_wait(pids[i]);
+	}
+	if (go_pid > 0) {
+		kill(go_pid, SIGKILL);
+		itest_wait(go_pid);
 	}
 	if (status != 0 || pprof__read_file(path, &prof)) {
 		fprintf(stderr, "smolder record failed (%d):\n%s\n", status,
@@ -327,6 +344,31 @@ static void test_syscall_kernel_then_user(void **state)
 	check("syscall", &t);
 }
 
+static void test_go_frame_pointers(void **state)
+{
+	static const char *const want[] = {"main.leafSpin", "main.middle", "main.main",
+					   "runtime.main"};
+	struct tally t = {};
+	size_t i, u;
+
+	if (go_pid < 0)
+		skip();
+	for (i = 0; i < prof->n_sample; i++) {
+		const Perftools__Profiles__Sample *s = prof->sample[i];
+
+		if (itest_label_num(prof, s, "pid") != go_pid)
+			continue;
+		t.total += s->value[0];
+		u = first_user(s);
+		if (strcmp(itest_frame_name(prof, s, u) ?: "", "main.leafSpin"))
+			continue;
+		t.hit += s->value[0];
+		if (chain_at(s, u, want, 4) && !strncmp(root_of(s), "runtime.goexit", 14))
+			t.ok += s->value[0];
+	}
+	check("go", &t);
+}
+
 static void test_complete_share_reported(void **state)
 {
 	/* record prints the share of complete stacks at the end. */
@@ -344,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_recursion_1000_deep),
 		cmocka_unit_test(test_deep_recursion_truncated),
 		cmocka_unit_test(test_syscall_kernel_then_user),
+		cmocka_unit_test(test_go_frame_pointers),
 		cmocka_unit_test(test_complete_share_reported),
 	};
 	int ret;

