@@ -77,6 +77,7 @@ struct agent {
 	size_t nr_pending;
 	struct agent_status status;
 	uint64_t dropped_windows;
+	uint64_t unwound_before, complete_before; /* unwind counters at the last window */
 };
 
 static const char agent_usage[] =
@@ -287,7 +288,7 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	struct agent *a = ctx;
 	struct collector_stats cs;
 	struct store_usage usage = {};
-	uint64_t age, size;
+	uint64_t age, size, errors, unwound, complete;
 	int kept = 0;
 	size_t i;
 
@@ -360,10 +361,19 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		log_warn("failed to write the status file '%s', ignoring", a->cfg.status_file);
 	pthread_mutex_unlock(&a->lock);
 
+	/* The unwinding outcome of this window's user stacks: counters since the last one. */
+	errors = 0;
+	for (i = 0; i < UNWIND_ERR_MAX; i++)
+		errors += cs.unwind_errors[i];
+	unwound = cs.unwind_complete + cs.unwind_truncated + errors - a->unwound_before;
+	complete = cs.unwind_complete - a->complete_before;
+	a->unwound_before += unwound;
+	a->complete_before = cs.unwind_complete;
 	log_info(
-		"window %llu: %llu samples, %llu lost, %llu processes, %llu unsymbolized frames, %.2f CPU s, %.1f MiB RSS%s",
+		"window %llu: %llu samples, %llu lost, %llu processes, %.1f%% complete user stacks, %llu unsymbolized frames, %.2f CPU s, %.1f MiB RSS%s",
 		(unsigned long long)w->seq, (unsigned long long)w->samples,
 		(unsigned long long)w->lost, (unsigned long long)cs.procs.entries,
+		unwound ? 100.0 * (double)complete / (double)unwound : 100.0,
 		(unsigned long long)w->build.unsymbolized, a->status.cpu_seconds,
 		(double)a->status.rss_bytes / (1 << 20), kept ? " (not yet stored)" : "");
 	if (smolder_verbosity >= 1)

@@ -105,9 +105,43 @@ static void fill_lines(const struct sym_result *r, struct pprof_line_desc *lines
 	*ret_nr = i;
 }
 
+/*
+ * The mapping of a kernel module, from /proc/modules (address and size),
+ * read once per profile; a module it does not list (BPF programs' "bpf")
+ * gets the kernel's range under its own name. 0 or a negative errno.
+ */
+static int64_t module_mapping(struct build_ctx *c, const char *module)
+{
+	struct pprof_mapping_desc md = {
+		.memory_start = KERNEL_MAP_START,
+		.memory_limit = KERNEL_MAP_LIMIT,
+		.has_functions = true,
+	};
+	char line[512], name[256], file[280];
+	unsigned long long size, addr;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "[%s]", module);
+	md.filename = file;
+	f = fopen("/proc/modules", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		/* "name size refcount deps state address" */
+		if (sscanf(line, "%255s %llu %*s %*s %*s %llx", name, &size, &addr) == 3 &&
+		    !strcmp(name, module) && addr) {
+			md.memory_start = addr;
+			md.memory_limit = addr + size;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return pprof_builder__mapping(c->b, &md);
+}
+
 static int64_t kernel_location(struct build_ctx *c, uint64_t addr)
 {
 	struct pprof_line_desc lines[SYMBOLIZER_MAX_FRAMES];
+	int64_t mapping = c->kernel_mapping;
 	struct sym_result r;
 	size_t nr = 0;
 
@@ -118,7 +152,13 @@ static int64_t kernel_location(struct build_ctx *c, uint64_t addr)
 		c->stats.kernel_unavailable++;
 	if (!nr)
 		c->stats.unsymbolized++;
-	return pprof_builder__location(c->b, (uint64_t)c->kernel_mapping, addr, lines, nr);
+	/* A module's functions sit under the module's own mapping. */
+	if (nr && r.module && r.module[0]) {
+		mapping = module_mapping(c, r.module);
+		if (mapping < 0)
+			return mapping;
+	}
+	return pprof_builder__location(c->b, (uint64_t)mapping, addr, lines, nr);
 }
 
 static int64_t user_location(struct build_ctx *c, pid_t pid, uint32_t gen, uint64_t addr)

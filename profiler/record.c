@@ -29,9 +29,13 @@
 
 #define RECORD_MAX_PIDS	 SMOLDER_MAX_PIDS
 #define RECORD_AGG_BYTES (256UL << 20)
-/* Caches small enough for a 32 MiB peak on a typical host; misses only cost time at the end. */
-#define RECORD_SYM_BYTES    (8UL << 20)
-#define RECORD_UNWIND_BYTES (4UL << 20)
+/*
+ * record is short-lived and names come first: the symbolizer's default cap
+ * (64 MiB, a quarter of it for one file's inflated DWARF) keeps file:line for
+ * large debug files such as libc6-dbg's. The agent trades that for memory.
+ */
+#define RECORD_SYM_BYTES    0
+#define RECORD_UNWIND_BYTES (8UL << 20)
 
 static volatile sig_atomic_t record_stop;
 
