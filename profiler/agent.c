@@ -40,8 +40,8 @@
 
 #define AGENT_MAX_PENDING    16
 #define AGENT_AGG_BYTES	     (16UL << 20)
-#define AGENT_SYM_BYTES	     (6UL << 20)
-#define AGENT_UNWIND_BYTES   (4UL << 20)
+#define AGENT_SYM_BYTES	     (5UL << 20)
+#define AGENT_UNWIND_BYTES   (3UL << 20)
 #define AGENT_STACK_COPY     16384
 #define AGENT_MAX_CLI_PAIRS  128
 #define AGENT_MMAP_THRESHOLD (64 << 10) /* malloc: larger blocks get their own mapping */
