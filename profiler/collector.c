@@ -249,7 +249,7 @@ static int load_table(void *arg, struct unwind_table **ret)
 {
 	struct unwind_load *l = arg;
 	struct unwind_table *t;
-	int fd, err;
+	int fd, debug_fd, err;
 
 	if (!strcmp(l->m->path, "[vdso]")) {
 		if (!l->c->vdso_image)
@@ -259,8 +259,13 @@ static int load_table(void *arg, struct unwind_table **ret)
 		err = sym_maps__open(l->pid, l->m, &fd);
 		if (err)
 			return err;
-		t = unwind_table__from_fd(fd, -1);
+		/* .debug_frame of the separate debug file covers what .eh_frame does not. */
+		if (sym_maps__open_debug(l->pid, l->m, fd, &debug_fd))
+			debug_fd = -1;
+		t = unwind_table__from_fd(fd, debug_fd);
 		close(fd);
+		if (debug_fd >= 0)
+			close(debug_fd);
 	}
 	if (!t)
 		return -errno;

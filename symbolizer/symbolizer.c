@@ -609,6 +609,34 @@ int sym_maps__open(pid_t pid, const struct sym_map_entry *m, int *ret_fd)
 	return open_mapped_file(NULL, pid, m, ret_fd);
 }
 
+int sym_maps__open_debug(pid_t pid, const struct sym_map_entry *m, int fd, int *ret_fd)
+{
+	struct sym_debug_query q = {
+		.debug_root = "/usr/lib/debug",
+		.root_fd = -1,
+		.binary_path = m->path[0] == '/' ? m->path : NULL,
+		.host_build_id = true,
+	};
+	enum sym_debug_source source;
+	struct sym_elf_file *f = NULL;
+	unsigned int mismatches = 0;
+	char root[32];
+	int err;
+
+	err = sym_elf__parse_fd(fd, &f);
+	if (err)
+		return err;
+	if (pid > 0) {
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+		q.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	err = sym_debuginfo__find(&q, f, ret_fd, &source, &mismatches);
+	if (q.root_fd >= 0)
+		close(q.root_fd);
+	sym_elf__free(f);
+	return err;
+}
+
 static struct binding *binding_find(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t inode)
 {
 	struct binding *b;

@@ -66,6 +66,13 @@ void sym_maps__free(struct sym_maps *maps);
  * close. 0 or a negative errno.
  */
 int sym_maps__open(pid_t pid, const struct sym_map_entry *m, int *ret_fd);
+/*
+ * Opens the separate debug file of the binary open as fd (mapping m of pid):
+ * by build-id under /usr/lib/debug, then by .gnu_debuglink (CRC checked),
+ * inside the process's root first. Stateless. 0 with *ret_fd (the caller
+ * closes it), or -ENOENT when there is none, or a negative errno.
+ */
+int sym_maps__open_debug(pid_t pid, const struct sym_map_entry *m, int fd, int *ret_fd);
 
 /* What a lookup found. Strings are borrowed until the next call on the symbolizer. */
 struct sym_frame {
