@@ -139,34 +139,14 @@ static int cmp_range(const void *a, const void *b)
 	return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t nr, size_t elem, size_t max)
-{
-	size_t new_cap;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	if (nr >= max)
-		return -E2BIG;
-	new_cap = *cap ? *cap * 2 : 64;
-	if (new_cap > max)
-		new_cap = max;
-	p = reallocarray(*arr, new_cap, elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = new_cap;
-	return 0;
-}
-
 static int add_aranges(struct sym_dwarf *d, size_t *cap, uint64_t lo, uint64_t hi, size_t unit)
 {
 	int err;
 
 	if (lo >= hi || !lo)
 		return 0;
-	err = grow((void **)&d->ranges, cap, d->nr_ranges, sizeof(*d->ranges),
-		   SYM_DWARF_MAX_RANGES);
+	err = sym_grow((void **)&d->ranges, cap, d->nr_ranges, sizeof(*d->ranges),
+		       SYM_DWARF_MAX_RANGES);
 	if (err)
 		return err;
 	d->ranges[d->nr_ranges++] = (struct dw_aranges){.lo = lo, .hi = hi, .unit = (uint32_t)unit};
@@ -222,8 +202,8 @@ static int build_index(struct sym_dwarf *d)
 		if (next <= off)
 			break;
 		if (dwarf_offdie(d->dw, off + header_size, &cu)) {
-			err = grow((void **)&d->units, &cap_units, d->nr_units, sizeof(*d->units),
-				   SYM_DWARF_MAX_UNITS);
+			err = sym_grow((void **)&d->units, &cap_units, d->nr_units,
+				       sizeof(*d->units), SYM_DWARF_MAX_UNITS);
 			if (err == -E2BIG)
 				break;
 			if (err)
@@ -716,8 +696,8 @@ static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int
 			break;
 		if (lo >= hi)
 			continue;
-		err = grow((void **)&u->node_ranges, &u->cap_node_ranges, u->nr_node_ranges,
-			   sizeof(*u->node_ranges), SYM_DWARF_MAX_RANGES);
+		err = sym_grow((void **)&u->node_ranges, &u->cap_node_ranges, u->nr_node_ranges,
+			       sizeof(*u->node_ranges), SYM_DWARF_MAX_RANGES);
 		if (err)
 			return err;
 		u->node_ranges[u->nr_node_ranges++] =
@@ -725,8 +705,8 @@ static int add_node(struct walk *w, Dwarf_Die *die, int tag, int32_t parent, int
 	}
 	if (u->nr_node_ranges == first)
 		return 0;
-	err = grow((void **)&u->nodes, &u->cap_nodes, u->nr_nodes, sizeof(*u->nodes),
-		   SYM_DWARF_MAX_NODES);
+	err = sym_grow((void **)&u->nodes, &u->cap_nodes, u->nr_nodes, sizeof(*u->nodes),
+		       SYM_DWARF_MAX_NODES);
 	if (err) {
 		u->nr_node_ranges = first;
 		return err;
@@ -1067,8 +1047,8 @@ static int fast_read_abbrevs(struct sym_dwarf *d, struct fast_unit *fu, uint64_t
 				break;
 			if (form == DW_FORM_implicit_const)
 				fast_uleb(&r); /* sleb128: skipped alike */
-			err = grow((void **)&fu->specs, &cap_specs, fu->nr_specs,
-				   sizeof(*fu->specs), FAST_MAX_ATTR_SPECS);
+			err = sym_grow((void **)&fu->specs, &cap_specs, fu->nr_specs,
+				       sizeof(*fu->specs), FAST_MAX_ATTR_SPECS);
 			if (err)
 				return err == -E2BIG ? -ENOTSUP : err;
 			fu->specs[fu->nr_specs++] =

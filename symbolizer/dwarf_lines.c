@@ -436,26 +436,6 @@ struct program {
 	size_t seq_first;
 };
 
-static int grow(void **arr, size_t *cap, size_t nr, size_t elem, size_t max)
-{
-	size_t new_cap;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	if (nr >= max)
-		return -E2BIG;
-	new_cap = *cap ? *cap * 2 : 256;
-	if (new_cap > max)
-		new_cap = max;
-	p = reallocarray(*arr, new_cap, elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = new_cap;
-	return 0;
-}
-
 static inline int emit(struct program *pg, uint64_t addr, uint64_t file, int64_t line,
 		       uint64_t column, bool end)
 {
@@ -464,8 +444,8 @@ static inline int emit(struct program *pg, uint64_t addr, uint64_t file, int64_t
 	int err;
 
 	if (t->nr_rows >= pg->cap_rows) {
-		err = grow((void **)&t->rows, &pg->cap_rows, t->nr_rows, sizeof(*t->rows),
-			   SYM_DWARF_MAX_LINE_ROWS);
+		err = sym_grow((void **)&t->rows, &pg->cap_rows, t->nr_rows, sizeof(*t->rows),
+			       SYM_DWARF_MAX_LINE_ROWS);
 		if (err)
 			return err;
 	}
@@ -477,8 +457,8 @@ static inline int emit(struct program *pg, uint64_t addr, uint64_t file, int64_t
 	r->end = end;
 	if (!end)
 		return 0;
-	err = grow((void **)&pg->seqs, &pg->cap_seqs, pg->nr_seqs, sizeof(*pg->seqs),
-		   SYM_DWARF_MAX_LINE_ROWS);
+	err = sym_grow((void **)&pg->seqs, &pg->cap_seqs, pg->nr_seqs, sizeof(*pg->seqs),
+		       SYM_DWARF_MAX_LINE_ROWS);
 	if (err)
 		return err;
 	pg->seqs[pg->nr_seqs++] = (struct sequence){

@@ -9,7 +9,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "symbolizer.h"
@@ -331,6 +333,31 @@ static inline size_t sym_count_le(const void *base, size_t nr, size_t size, size
 			hi = mid;
 	}
 	return lo;
+}
+
+/*
+ * Makes room for entry nr in *arr (of *cap entries of elem bytes), doubling
+ * from 64 up to max entries. 0, -E2BIG at max, or -ENOMEM; *arr is kept on
+ * failure.
+ */
+static inline int sym_grow(void **arr, size_t *cap, size_t nr, size_t elem, size_t max)
+{
+	size_t new_cap;
+	void *p;
+
+	if (nr < *cap)
+		return 0;
+	if (nr >= max)
+		return -E2BIG;
+	new_cap = *cap ? *cap * 2 : 64;
+	if (new_cap > max)
+		new_cap = max;
+	p = reallocarray(*arr, new_cap, elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = new_cap;
+	return 0;
 }
 
 #endif /* SMOLDER_SYMBOLIZER_INTERNAL_H */
