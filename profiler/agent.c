@@ -321,16 +321,29 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	}
 
 	if (a->uploader) {
-		struct upload_opts uo = {
-			.service_by = a->cfg.upload_service_by,
-			.labels = (const char *const *)a->cfg.labels,
-			.nr_labels = a->cfg.nr_labels,
-		};
+		struct upload_opts uo = {.service_by = a->cfg.upload_service_by};
+		char **labels;
+		size_t nr = 0;
 		int uerr;
 
+		/*
+		 * A private copy of the labels, so the reload (on the sampling
+		 * thread) never waits for packing, compressing and spooling.
+		 */
 		pthread_mutex_lock(&a->lock);
-		uerr = upload__window(a->uploader, b, &uo);
+		labels = calloc(a->cfg.nr_labels + 1, sizeof(*labels));
+		for (i = 0; labels && i < a->cfg.nr_labels; i++) {
+			labels[nr] = strdup(a->cfg.labels[i]);
+			if (labels[nr])
+				nr++;
+		}
 		pthread_mutex_unlock(&a->lock);
+		uo.labels = (const char *const *)labels;
+		uo.nr_labels = nr;
+		uerr = labels ? upload__window(a->uploader, b, &uo) : -ENOMEM;
+		for (i = 0; i < nr; i++)
+			free(labels[i]);
+		free(labels);
 		if (uerr)
 			log_warn("failed to queue window %llu for upload: %s, ignoring",
 				 (unsigned long long)w->seq, strerror(-uerr));
