@@ -42,6 +42,7 @@
 #define COLLECTOR_POLL_MS	  100
 #define COLLECTOR_MAX_EXTRA_LABEL 64
 #define COLLECTOR_MAX_USER_FRAMES 1024
+#define COLLECTOR_FILE_KEYS	  4096 /* power of two; emptied when three quarters full */
 #define COLLECTOR_UNWIND_BYTES	  (24UL << 20) /* CFI tables kept by the sampling thread */
 
 struct preload {
@@ -86,6 +87,8 @@ struct collector {
 
 	/* sampling thread: user-space unwinding */
 	struct unwind_cache *unwind;
+	struct file_key *file_keys; /* COLLECTOR_FILE_KEYS slots: (dev, inode) -> CFI cache key */
+	size_t nr_file_keys;
 	const void *vdso_image; /* our own vDSO: the same image in every process */
 	size_t vdso_bytes;
 	struct proc_entry *unwinding; /* the process being unwound (procs_lock held) */
@@ -239,6 +242,58 @@ static void source_labels(void *ctx, pid_t pid, uint32_t gen, char cgroup[PROC_C
 
 /* ---- the sampling thread ---- */
 
+/*
+ * A mapped file's CFI cache key: its build-id, so every copy of a binary
+ * (other containers, other overlay layers) shares one table, or its device
+ * and inode when it has none. Found once per (dev, inode) by reading the
+ * file's notes; remembered in an open-addressing table that is emptied when
+ * three quarters full (counted), so it never grows with the machine.
+ */
+struct file_key {
+	uint64_t dev, inode; /* dev 0 and inode 0: an empty slot */
+	uint8_t len;
+	uint8_t key[1 + SYMBOLIZER_BUILD_ID_MAX];
+};
+
+static const struct file_key *file_key_of(struct collector *c, pid_t pid,
+					  const struct sym_map_entry *m)
+{
+	uint64_t dev = (uint64_t)m->dev_major << 32 | m->dev_minor;
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ULL) ^ (m->inode * 0xbf58476d1ce4e5b9ULL);
+	size_t j = (size_t)(h ^ (h >> 29)) & (COLLECTOR_FILE_KEYS - 1), len;
+	struct file_key *k;
+	int fd;
+
+	while (c->file_keys[j].dev || c->file_keys[j].inode) {
+		if (c->file_keys[j].dev == dev && c->file_keys[j].inode == m->inode)
+			return &c->file_keys[j];
+		j = (j + 1) & (COLLECTOR_FILE_KEYS - 1);
+	}
+	if (sym_maps__open(pid, m, &fd))
+		return NULL;
+	if (c->nr_file_keys >= COLLECTOR_FILE_KEYS / 4 * 3) {
+		memset(c->file_keys, 0, COLLECTOR_FILE_KEYS * sizeof(*c->file_keys));
+		c->nr_file_keys = 0;
+		c->stats.file_key_resets++;
+		j = (size_t)(h ^ (h >> 29)) & (COLLECTOR_FILE_KEYS - 1);
+	}
+	k = &c->file_keys[j];
+	k->dev = dev;
+	k->inode = m->inode;
+	if (!sym_maps__build_id(fd, k->key + 1, &len)) {
+		k->key[0] = 'B';
+		k->len = (uint8_t)(1 + len);
+	} else {
+		k->key[0] = 'I';
+		memcpy(k->key + 1, &dev, sizeof(dev));
+		memcpy(k->key + 1 + sizeof(dev), &m->inode, sizeof(m->inode));
+		k->len = 1 + 2 * sizeof(uint64_t);
+	}
+	c->nr_file_keys++;
+	close(fd);
+	return k;
+}
+
 struct unwind_load {
 	struct collector *c;
 	pid_t pid;
@@ -276,12 +331,14 @@ static int load_table(void *arg, struct unwind_table **ret)
 /* The unwinder's view of an address: the CFI of the file mapped there, or none. */
 static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
 {
+	static const uint8_t vdso_key[] = {'V'};
 	struct collector *c = arg;
 	struct proc_entry *p = c->unwinding;
 	const struct sym_map_entry *m = sym_maps__find(&p->maps, ip);
 	const struct unwind_table *t = NULL;
+	const struct file_key *fk = NULL;
 	struct unwind_load l;
-	uint64_t key[3], vaddr;
+	uint64_t vaddr;
 
 	/* Mapped since the maps were read (dlopen, JITs): look again, a few times. */
 	if (!m && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD && !read_maps(c, p))
@@ -293,12 +350,16 @@ static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
 	/* Anonymous memory (JIT code): frame pointers. */
 	if (m->path[0] != '/' && strcmp(m->path, "[vdso]"))
 		return 0;
-	/* Keyed by file identity, shared by every process mapping it. */
-	key[0] = (uint64_t)m->dev_major << 32 | m->dev_minor;
-	key[1] = m->inode;
-	key[2] = m->path[0] == '[' ? 1 : 0;
+	/* Keyed by build-id, shared by every process and every copy of the file. */
+	if (m->path[0] == '/') {
+		fk = file_key_of(c, p->pid, m);
+		if (!fk)
+			return 0;
+	}
 	l = (struct unwind_load){c, p->pid, m};
-	if (unwind_cache__get(c->unwind, key, sizeof(key), load_table, &l, &t) || !t)
+	if (unwind_cache__get(c->unwind, fk ? fk->key : vdso_key, fk ? fk->len : sizeof(vdso_key),
+			      load_table, &l, &t) ||
+	    !t)
 		return 0;
 	if (unwind_table__file_to_vaddr(t, ip - m->start + m->offset, &vaddr))
 		return 0;
@@ -661,10 +722,12 @@ struct collector *collector__new(const struct collector_opts *opts)
 	c->cur = aggregate__new(opts->agg_bytes);
 	c->next = aggregate__new(opts->agg_bytes);
 	c->preloads = calloc(COLLECTOR_MAX_PRELOADS, sizeof(*c->preloads));
+	c->file_keys = calloc(COLLECTOR_FILE_KEYS, sizeof(*c->file_keys));
 	c->unwind = unwind_cache__new(&(struct unwind_cache_opts){
 		.max_bytes = opts->unwind_bytes ? opts->unwind_bytes : COLLECTOR_UNWIND_BYTES,
 	});
-	if (!c->procs || !c->sym || !c->cur || !c->next || !c->preloads || !c->unwind) {
+	if (!c->procs || !c->sym || !c->cur || !c->next || !c->preloads || !c->unwind ||
+	    !c->file_keys) {
 		log_err("out of memory");
 		goto err_out;
 	}
@@ -705,6 +768,7 @@ void collector__free(struct collector *c)
 	proctable__free(c->procs);
 	symbolizer__free(c->sym);
 	unwind_cache__free(c->unwind);
+	free(c->file_keys);
 	free(c->preloads);
 	free_labels(c->labels, c->nr_labels);
 	pthread_mutex_destroy(&c->procs_lock);

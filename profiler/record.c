@@ -275,6 +275,11 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		(unsigned long long)st->sym.elf_hits, (unsigned long long)st->sym.elf_misses,
 		(unsigned long long)st->sym.elf_evictions, (unsigned long long)st->sym.elf_failures,
 		st->sym.elf_cached, st->sym.bytes_cached / 1024);
+	fprintf(stderr,
+		"  unwind: %zu CFI tables, %zu KiB, %llu hits, %llu misses, %llu evictions, %llu failures, %llu build-id table resets\n",
+		st->unwind.nr_tables, st->unwind.bytes / 1024, (unsigned long long)st->unwind.hits,
+		(unsigned long long)st->unwind.misses, (unsigned long long)st->unwind.evictions,
+		(unsigned long long)st->unwind.failures, (unsigned long long)st->file_key_resets);
 	fprintf(stderr, "  frames: %llu distinct, %llu unsymbolized, %llu outside known mappings\n",
 		(unsigned long long)w->build.frames, (unsigned long long)w->build.unsymbolized,
 		(unsigned long long)w->build.no_mapping);

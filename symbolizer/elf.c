@@ -151,6 +151,39 @@ static int read_program_headers(struct parse_state *st)
 	return 0;
 }
 
+int sym_maps__build_id(int fd, uint8_t ret[SYMBOLIZER_BUILD_ID_MAX], size_t *ret_len)
+{
+	struct sym_elf_file f = {0};
+	size_t phnum, i;
+	Elf_Data *data;
+	GElf_Phdr ph;
+	Elf *elf;
+	int err = -ENOENT;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	/* The PT_NOTE segments only: no symbol table is read. */
+	if (elf_getphdrnum(elf, &phnum))
+		phnum = 0;
+	for (i = 0; i < phnum && !f.build_id_len; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE || !ph.p_filesz)
+			continue;
+		data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz,
+					    ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+		scan_notes(&f, data);
+	}
+	if (f.build_id_len) {
+		memcpy(ret, f.build_id, f.build_id_len);
+		*ret_len = f.build_id_len;
+		err = 0;
+	}
+	elf_end(elf);
+	return err;
+}
+
 /* The end of the section a size-0 symbol lives in: it never extends past it. */
 static uint64_t section_end(Elf *elf, const GElf_Sym *sym)
 {

@@ -73,6 +73,12 @@ int sym_maps__open(pid_t pid, const struct sym_map_entry *m, int *ret_fd);
  * closes it), or -ENOENT when there is none, or a negative errno.
  */
 int sym_maps__open_debug(pid_t pid, const struct sym_map_entry *m, int fd, int *ret_fd);
+/*
+ * The GNU build-id of the ELF file open as fd, from its PT_NOTE segments (no
+ * symbol table is read). Stateless. 0, -ENOENT when it has none, or a
+ * negative errno.
+ */
+int sym_maps__build_id(int fd, uint8_t ret[SYMBOLIZER_BUILD_ID_MAX], size_t *ret_len);
 
 /* What a lookup found. Strings are borrowed until the next call on the symbolizer. */
 struct sym_frame {
