@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "readfile.h"
 
 #define CGROUP_ID_LEN 64
 
@@ -220,40 +221,14 @@ int cgroup__parse(const char *buf, size_t len, struct cgroup_info *ret)
 int cgroup__read(pid_t pid, struct cgroup_info *ret)
 {
 	char path[64], *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err;
+	size_t len;
+	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* On the heap: the agent's threads should not carry 64 KiB frames. */
-	buf = malloc(CGROUP_MAX_FILE + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	while (len < CGROUP_MAX_FILE + 1) {
-		n = read(fd, buf + len, CGROUP_MAX_FILE + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out_free;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CGROUP_MAX_FILE) {
-		err = -EFBIG;
-		goto out_free;
-	}
+	err = read_file_capped(path, CGROUP_MAX_FILE, &buf, &len);
+	if (err)
+		return err;
 	err = cgroup__parse(buf, len, ret);
-out_free:
 	free(buf);
-out_close:
-	close(fd);
 	return err;
 }

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "readfile.h"
 #include "store.h"
 
 #define NSEC_PER_SEC	  1000000000LL
@@ -832,46 +833,19 @@ static void parse_status_line(struct agent_status *st, char *line)
 int store__read_status(const char *path, struct agent_status *ret)
 {
 	struct agent_status st = {};
-	char *buf = NULL, *line, *save = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err = 0;
+	char *buf, *line, *save = NULL;
+	size_t len;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(STORE_STATUS_MAX + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	while (len < STORE_STATUS_MAX + 1) {
-		n = read(fd, buf + len, STORE_STATUS_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out_free;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	if (len > STORE_STATUS_MAX) {
-		err = -EFBIG;
-		goto out_free;
-	}
-	buf[len] = '\0';
+	err = read_file_capped(path, STORE_STATUS_MAX, &buf, &len);
+	if (err)
+		return err;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		parse_status_line(&st, line);
-	if (st.pid <= 0) {
+	if (st.pid <= 0)
 		err = -EBADMSG;
-		goto out_free;
-	}
-	*ret = st;
-out_free:
+	else
+		*ret = st;
 	free(buf);
-out_close:
-	close(fd);
 	return err;
 }

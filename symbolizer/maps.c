@@ -91,35 +91,6 @@ uint32_t sym_arena__add(struct sym_arena *a, const char *s, size_t len)
 	return (uint32_t)off;
 }
 
-/* Parses up to 16 hex digits at *p; advances *p. */
-static bool parse_hex(const char **p, const char *end, uint64_t *ret)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int digits = 0;
-	int d;
-
-	while (s < end) {
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			break;
-		if (++digits > 16)
-			return false;
-		v = v << 4 | (uint64_t)d;
-		s++;
-	}
-	if (!digits)
-		return false;
-	*p = s;
-	*ret = v;
-	return true;
-}
-
 static bool parse_dec(const char **p, const char *end, uint64_t *ret)
 {
 	const char *s = *p;
@@ -166,8 +137,8 @@ static bool parse_line(const char *s, const char *end, struct sym_map_entry *e,
 	uint64_t major, minor;
 
 	memset(e, 0, sizeof(*e));
-	if (!parse_hex(&s, end, &e->start) || !skip_char(&s, end, '-') ||
-	    !parse_hex(&s, end, &e->end) || !skip_spaces(&s, end))
+	if (!sym_parse_hex(&s, end, &e->start) || !skip_char(&s, end, '-') ||
+	    !sym_parse_hex(&s, end, &e->end) || !skip_spaces(&s, end))
 		return false;
 	if (e->end <= e->start || end - s < 4)
 		return false;
@@ -176,9 +147,10 @@ static bool parse_line(const char *s, const char *end, struct sym_map_entry *e,
 	e->executable = s[2] == 'x';
 	e->shared = s[3] == 's';
 	s += 4;
-	if (!skip_spaces(&s, end) || !parse_hex(&s, end, &e->offset) || !skip_spaces(&s, end) ||
-	    !parse_hex(&s, end, &major) || !skip_char(&s, end, ':') ||
-	    !parse_hex(&s, end, &minor) || !skip_spaces(&s, end) || !parse_dec(&s, end, &e->inode))
+	if (!skip_spaces(&s, end) || !sym_parse_hex(&s, end, &e->offset) || !skip_spaces(&s, end) ||
+	    !sym_parse_hex(&s, end, &major) || !skip_char(&s, end, ':') ||
+	    !sym_parse_hex(&s, end, &minor) || !skip_spaces(&s, end) ||
+	    !parse_dec(&s, end, &e->inode))
 		return false;
 	if (major > UINT32_MAX || minor > UINT32_MAX)
 		return false;

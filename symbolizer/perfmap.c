@@ -67,33 +67,12 @@ struct sym_perfmaps {
 	size_t bytes;
 };
 
+/* Up to 16 hex digits, with or without 0x, as JITs write them. */
 static bool parse_hex(const char **p, const char *end, uint64_t *ret)
 {
-	const char *s = *p;
-	uint64_t v = 0;
-	int digits = 0, d;
-
-	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (s < end) {
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			break;
-		if (++digits > 16)
-			return false;
-		v = v << 4 | (uint64_t)d;
-		s++;
-	}
-	if (!digits)
-		return false;
-	*p = s;
-	*ret = v;
-	return true;
+	if (end - *p > 2 && (*p)[0] == '0' && ((*p)[1] == 'x' || (*p)[1] == 'X'))
+		*p += 2;
+	return sym_parse_hex(p, end, ret);
 }
 
 static bool is_blank(char c)

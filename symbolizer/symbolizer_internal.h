@@ -360,4 +360,33 @@ static inline int sym_grow(void **arr, size_t *cap, size_t nr, size_t elem, size
 	return 0;
 }
 
+/* Parses up to 16 hex digits at *p; advances *p. */
+static inline bool sym_parse_hex(const char **p, const char *end, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int digits = 0;
+	int d;
+
+	while (s < end) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		if (++digits > 16)
+			return false;
+		v = v << 4 | (uint64_t)d;
+		s++;
+	}
+	if (!digits)
+		return false;
+	*p = s;
+	*ret = v;
+	return true;
+}
+
 #endif /* SMOLDER_SYMBOLIZER_INTERNAL_H */
