@@ -54,6 +54,45 @@ void itest_cleanup(void)
 	tmpdir[0] = '\0';
 }
 
+char *itest_path(const char *name)
+{
+	static char path[8][256];
+	static unsigned int next;
+	char *p = path[next++ % 8];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", itest_tmpdir(), name);
+	return p;
+}
+
+pprof_profile_t *itest_record_pid(const char *out_name, pid_t pid, const char *seconds,
+				  const char *hz)
+{
+	char pidarg[16], *out = itest_path(out_name);
+	char *argv[] = {(char *)itest_smolder(),
+			"record",
+			"-o",
+			out,
+			"-d",
+			(char *)seconds,
+			"-F",
+			(char *)hz,
+			"-p",
+			pidarg,
+			NULL};
+	pprof_profile_t *p = NULL;
+	char *log = NULL;
+	int status;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
+	status = itest_run(argv, &log);
+	if (status != 0)
+		fprintf(stderr, "smolder record exited %d:\n%s\n", status, log ? log : "");
+	free(log);
+	if (status == 0 && pprof__read_file(out, &p))
+		fprintf(stderr, "cannot read '%s'\n", out);
+	return p;
+}
+
 pid_t itest_spawn(char *const argv[])
 {
 	pid_t pid = fork();

@@ -21,6 +21,15 @@ const char *itest_smolder(void);
 const char *itest_tmpdir(void);
 void itest_cleanup(void);
 
+/* tmpdir/name, in one of 8 rotating static buffers. */
+char *itest_path(const char *name);
+/*
+ * Runs `smolder record -o tmpdir/out_name -d seconds -F hz -p pid` and reads
+ * the result; NULL (after printing why) on failure, so callers clean up first.
+ */
+pprof_profile_t *itest_record_pid(const char *out_name, pid_t pid, const char *seconds,
+				  const char *hz);
+
 /* Starts argv[0] with its arguments; returns the pid. */
 pid_t itest_spawn(char *const argv[]);
 /* Runs argv to completion; its stdout+stderr go to *ret_out (malloc'ed, may be NULL). Returns the exit status, or -1. */

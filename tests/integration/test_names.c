@@ -48,16 +48,6 @@ struct expect_line {
 	uint32_t column;
 };
 
-static char *tmp_path(const char *name)
-{
-	static char path[4][256];
-	static unsigned int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", itest_tmpdir(), name);
-	return p;
-}
-
 /* Line and column (1-based, bytes) of call on the line of src holding marker. */
 static struct expect_line find_call(const char *function, const char *src, const char *marker,
 				    const char *call)
@@ -84,35 +74,6 @@ static struct expect_line find_call(const char *function, const char *src, const
 	fclose(f);
 	assert_true(e.line > 0);
 	return e;
-}
-
-/* Records pid; NULL (after printing why) on failure, so that callers clean up first. */
-static pprof_profile_t *record_pid(const char *name, pid_t pid)
-{
-	char pidarg[16];
-	char *argv[] = {(char *)itest_smolder(),
-			"record",
-			"-o",
-			tmp_path(name),
-			"-d",
-			RECORD_SECONDS,
-			"-F",
-			"499",
-			"-p",
-			pidarg,
-			NULL};
-	pprof_profile_t *p = NULL;
-	char *log = NULL;
-	int status;
-
-	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
-	status = itest_run(argv, &log);
-	if (status != 0)
-		print_error("smolder record exited %d:\n%s\n", status, log ? log : "");
-	free(log);
-	if (status == 0 && pprof__read_file(tmp_path(name), &p))
-		print_error("cannot read '%s'\n", tmp_path(name));
-	return p;
 }
 
 static void stop(pid_t pid)
@@ -156,7 +117,7 @@ static pprof_profile_t *record_workload(const char *workload, const char *out, p
 
 	pid = itest_spawn(argv);
 	usleep(200 * 1000);
-	p = record_pid(out, pid);
+	p = itest_record_pid(out, pid, RECORD_SECONDS, "499");
 	stop(pid);
 	*ret_pid = pid;
 	return p;
@@ -272,7 +233,7 @@ static void inline_chain(struct expect_line want[3])
 
 static void test_inline_chain(void **state)
 {
-	char *out = NULL, *go[] = {"go", "tool", "pprof", "-raw", tmp_path("inline.pb.gz"), NULL};
+	char *out = NULL, *go[] = {"go", "tool", "pprof", "-raw", itest_path("inline.pb.gz"), NULL};
 	struct expect_line want[3];
 	pprof_profile_t *p;
 	pid_t pid;
@@ -461,7 +422,7 @@ static void test_debug_file_in_private_mount(void **state)
 		premise = !access(in_root, F_OK);
 	}
 	if (premise)
-		p = record_pid("nsdebug.pb.gz", pid);
+		p = itest_record_pid("nsdebug.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid);
 	assert_true(premise);
 	assert_non_null(p);

@@ -35,45 +35,6 @@
 
 extern char **environ;
 
-static char *tmp_path(const char *name)
-{
-	static char path[4][256];
-	static unsigned int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", itest_tmpdir(), name);
-	return p;
-}
-
-/* Records pid; NULL (after printing why) on failure, so that callers clean up first. */
-static pprof_profile_t *record_pid(const char *name, pid_t pid)
-{
-	char pidarg[16];
-	char *argv[] = {(char *)itest_smolder(),
-			"record",
-			"-o",
-			tmp_path(name),
-			"-d",
-			RECORD_SECONDS,
-			"-F",
-			"499",
-			"-p",
-			pidarg,
-			NULL};
-	pprof_profile_t *p = NULL;
-	char *log = NULL;
-	int status;
-
-	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
-	status = itest_run(argv, &log);
-	if (status != 0)
-		print_error("smolder record exited %d:\n%s\n", status, log ? log : "");
-	free(log);
-	if (status == 0 && pprof__read_file(tmp_path(name), &p))
-		print_error("cannot read '%s'\n", tmp_path(name));
-	return p;
-}
-
 /* Asserts that at least MIN_SHARE% of pid's samples (and enough of them) have leaf `want`. */
 static void assert_leaf_share(const pprof_profile_t *p, pid_t pid, const char *want,
 			      const char *mapping_suffix)
@@ -222,10 +183,10 @@ static void stop(pid_t pid, pid_t wait_for)
 static void test_private_mount_namespace(void **state)
 {
 	char script[1024];
-	char *dir = tmp_path("mnt");
+	char *dir = itest_path("mnt");
 	char *argv[] = {
 		"/usr/bin/unshare", "-m", "--propagation", "private", "sh", "-c", script, NULL};
-	char *bin = tmp_path("mnt/ns_spin_mnt");
+	char *bin = itest_path("mnt/ns_spin_mnt");
 	pprof_profile_t *p = NULL;
 	bool hidden;
 	pid_t pid;
@@ -238,7 +199,7 @@ static void test_private_mount_namespace(void **state)
 	/* The premise: the host cannot see the binary by its path. */
 	hidden = wait_comm(pid, "ns_spin_mnt") && access(bin, F_OK);
 	if (hidden)
-		p = record_pid("mntns.pb.gz", pid);
+		p = itest_record_pid("mntns.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid, pid);
 	assert_true(hidden);
 	assert_non_null(p);
@@ -249,7 +210,7 @@ static void test_private_mount_namespace(void **state)
 /* A running binary whose file was deleted: only /proc/PID/map_files reaches it. */
 static void test_deleted_binary(void **state)
 {
-	char *bin = tmp_path("ns_spin_del");
+	char *bin = itest_path("ns_spin_del");
 	char *argv[] = {bin, WORKLOAD_SECONDS, NULL};
 	pprof_profile_t *p = NULL;
 	bool deleted;
@@ -259,7 +220,7 @@ static void test_deleted_binary(void **state)
 	pid = itest_spawn(argv);
 	deleted = wait_comm(pid, "ns_spin_del") && !unlink(bin);
 	if (deleted)
-		p = record_pid("deleted.pb.gz", pid);
+		p = itest_record_pid("deleted.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid, pid);
 	assert_true(deleted);
 	assert_non_null(p);
@@ -320,7 +281,7 @@ static void test_memfd_binary(void **state)
 	for (i = 0; i < 500 && !exe_is_memfd(pid); i++)
 		usleep(10 * 1000);
 	if (exe_is_memfd(pid))
-		p = record_pid("memfd.pb.gz", pid);
+		p = itest_record_pid("memfd.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid, pid);
 	assert_non_null(p);
 	assert_leaf_share(p, pid, "ns_spin_hot", "/memfd:smolder-itest-wl (deleted)");
@@ -338,7 +299,7 @@ static void test_jit_perf_map(void **state)
 	pid = itest_spawn(argv);
 	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)pid);
 	if (wait_file(map))
-		p = record_pid("jit.pb.gz", pid);
+		p = itest_record_pid("jit.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid, pid);
 	unlink(map);
 	assert_non_null(p);
@@ -382,7 +343,7 @@ static void test_jit_perf_map_pid_namespace(void **state)
 			  access(ns_map_on_host, F_OK);
 	}
 	if (premise)
-		p = record_pid("jit-pidns.pb.gz", pid);
+		p = itest_record_pid("jit-pidns.pb.gz", pid, RECORD_SECONDS, "499");
 	if (pid > 0)
 		kill(pid, SIGKILL);
 	stop(outer, outer);
