@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "log.h"
@@ -100,6 +101,21 @@ static void usage(FILE *out)
 		     "  smolder flamegraph prof.pb.gz -o prof.html\n");
 }
 
+/*
+ * One perf event per CPU and the symbolizer's open debug files (at most its
+ * file cap) need more descriptors than the usual soft limit of 1,024 on a
+ * large machine; the hard limit is ours to take.
+ */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -116,6 +132,7 @@ int main(int argc, char **argv)
 		printf("smolder %s\n", SMOLDER_VERSION);
 		return 0;
 	}
+	raise_nofile_limit();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

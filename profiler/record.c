@@ -360,6 +360,8 @@ int cmd_record(int argc, char **argv)
 	co.sampler.nr_pids = o.nr_pids;
 	co.sampler.track_processes = true;
 	co.sampler.stack_copy_bytes = o.stack_copy;
+	/* Half a second of samples from every CPU: five drains' worth. */
+	co.sampler.ringbuf_ms = 500;
 	co.agg_bytes = RECORD_AGG_BYTES;
 	co.sym_bytes = RECORD_SYM_BYTES;
 	co.unwind_bytes = RECORD_UNWIND_BYTES;

@@ -90,6 +90,9 @@ struct file_entry {
 	struct file_key stat_key;
 	struct sym_elf_file *elf;
 	size_t bytes; /* as counted in stats.bytes_cached */
+	/* Where elf's DWARF is, kept open until an address of elf is looked up. */
+	int debug_fd;
+	enum sym_debug_source debug_source;
 };
 
 struct binding {
@@ -271,6 +274,8 @@ static void file_evict(struct symbolizer *s, struct file_entry *e)
 	lru_unlink(&e->lru);
 	s->stats.elf_cached--;
 	s->stats.bytes_cached -= e->bytes;
+	if (e->debug_fd >= 0)
+		close(e->debug_fd);
 	sym_elf__free(e->elf);
 	free(e);
 }
@@ -370,11 +375,12 @@ static int debuginfod_fetch(struct symbolizer *s, const struct sym_elf_file *f)
 }
 
 /*
- * Looks for f's DWARF once: in the file itself (fd), a separate debug file
- * under pid's root or the host's, then debuginfod. Failure only means no
- * file:line for f.
+ * Finds where e's DWARF lives while the process that maps it is still there
+ * to open files through: the file itself (fd), else a separate debug file
+ * under pid's root or the host's. The fd is kept; debug_load() parses it when
+ * an address of e is first looked up, so a file never sampled costs no DWARF.
  */
-static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, pid_t pid,
+static void debug_locate(struct symbolizer *s, struct file_entry *e, int fd, pid_t pid,
 			 const char *binary_path)
 {
 	struct sym_debug_query q = {
@@ -383,18 +389,58 @@ static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, p
 		.binary_path = binary_path,
 		.host_build_id = true,
 	};
-	enum sym_debug_source source = SYM_DEBUG_NONE;
 	unsigned int mismatches = 0;
-	int dfd = -1, err;
 	char path[64];
+
+	e->debug_fd = -1;
+	e->debug_source = SYM_DEBUG_NONE;
+	if (s->no_dwarf)
+		return;
+	if (e->elf->has_debug_info && fd >= 0) {
+		e->debug_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (e->debug_fd >= 0) {
+			e->debug_source = SYM_DEBUG_SELF;
+			return;
+		}
+	}
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+		q.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (sym_debuginfo__find(&q, e->elf, &e->debug_fd, &e->debug_source, &mismatches))
+		e->debug_fd = -1;
+	s->stats.debuglink_crc_mismatches += mismatches;
+	if (q.root_fd >= 0)
+		close(q.root_fd);
+}
+
+/*
+ * Attaches e's DWARF once, from what debug_locate() found, else the host's
+ * debug file by build-id, else debuginfod. Failure only means no file:line.
+ */
+static void debug_load(struct symbolizer *s, struct file_entry *e)
+{
+	struct sym_debug_query q = {
+		.debug_root = s->debug_root,
+		.root_fd = -1,
+		.host_build_id = true,
+	};
+	struct sym_elf_file *f = e->elf;
+	enum sym_debug_source source = e->debug_source;
+	const char *what = f->build_id_len ? f->build_id_hex : "a file without build-id";
+	unsigned int mismatches = 0;
+	int dfd = e->debug_fd, err;
 
 	if (f->debug_tried)
 		return;
 	f->debug_tried = true;
+	e->debug_fd = -1;
 	if (s->no_dwarf)
-		return;
-	if (f->has_debug_info && fd >= 0) {
-		err = sym_dwarf__open_fd(fd, s->max_inflate_bytes, &f->dwarf);
+		goto out;
+	if (dfd >= 0 && source == SYM_DEBUG_SELF) {
+		err = sym_dwarf__open_fd(dfd, s->max_inflate_bytes, &f->dwarf);
+		close(dfd);
+		dfd = -1;
 		if (!err) {
 			f->debug_source = SYM_DEBUG_SELF;
 			s->stats.debug_self++;
@@ -404,14 +450,11 @@ static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, p
 			s->stats.dwarf_too_large++;
 		else
 			s->stats.dwarf_failures++;
+		if (sym_debuginfo__find(&q, f, &dfd, &source, &mismatches))
+			dfd = -1;
+		s->stats.debuglink_crc_mismatches += mismatches;
 	}
-	if (pid > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
-		q.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	}
-	err = sym_debuginfo__find(&q, f, &dfd, &source, &mismatches);
-	s->stats.debuglink_crc_mismatches += mismatches;
-	if (err) {
+	if (dfd < 0) {
 		dfd = debuginfod_fetch(s, f);
 		source = SYM_DEBUG_DEBUGINFOD;
 	}
@@ -424,12 +467,12 @@ static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, p
 	err = sym_dwarf__open_fd(dfd, s->max_inflate_bytes, &f->dwarf);
 	if (err == -EFBIG) {
 		s->stats.dwarf_too_large++;
-		sym_log(s, SYM_LOG_DEBUG, "debug file of '%s' is too large to keep, symbols only",
-			binary_path ? binary_path : f->build_id_hex);
+		sym_log(s, SYM_LOG_DEBUG, "debug file of %s is too large to keep, symbols only",
+			what);
 	} else if (err) {
 		s->stats.dwarf_failures++;
-		sym_log(s, SYM_LOG_DEBUG, "debug file of '%s' has no usable DWARF: %s",
-			binary_path ? binary_path : f->build_id_hex, strerror(-err));
+		sym_log(s, SYM_LOG_DEBUG, "debug file of %s has no usable DWARF: %s", what,
+			strerror(-err));
 	}
 	f->debug_source = source;
 	if (source == SYM_DEBUG_BUILD_ID)
@@ -441,8 +484,6 @@ static void debug_attach(struct symbolizer *s, struct sym_elf_file *f, int fd, p
 out:
 	if (dfd >= 0)
 		close(dfd);
-	if (q.root_fd >= 0)
-		close(q.root_fd);
 }
 
 /*
@@ -502,9 +543,8 @@ static int file_load_fd(struct symbolizer *s, int fd, pid_t pid, const char *wha
 	}
 	e->elf = elf;
 	elf = NULL;
+	debug_locate(s, e, fd, pid, what);
 	file_insert(s, e);
-	debug_attach(s, e->elf, fd, pid, what);
-	file_account(s, e);
 	*ret = e;
 	e = NULL;
 out:
@@ -834,6 +874,10 @@ static void fill_user(struct symbolizer *s, struct file_entry *e, const struct s
 	const char *sym_name = NULL;
 	unsigned int nr = 0;
 
+	if (e && have_vaddr && !f->debug_tried) {
+		debug_load(s, e);
+		file_account(s, e);
+	}
 	res->build_id = f->build_id_len ? f->build_id_hex : NULL;
 	res->has_functions = f->has_functions || (f->debug_syms && f->debug_syms->has_functions);
 	if (!have_vaddr)
