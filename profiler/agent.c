@@ -273,12 +273,6 @@ static int store_window(struct agent *a, struct pprof_builder *b, int64_t time_n
 	err = store__path(a->store, time_nanos, a->host, path, sizeof(path));
 	if (!err)
 		err = pprof_builder__write_file(b, path, 0640);
-	if (err) {
-		snprintf(a->status.last_error, sizeof(a->status.last_error),
-			 "failed to write the window of %lld: %s",
-			 (long long)(time_nanos / 1000000000), strerror(-err));
-		log_err("%s; keeping it in memory and retrying", a->status.last_error);
-	}
 	return err;
 }
 
@@ -289,12 +283,13 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	struct collector_stats cs;
 	struct store_usage usage = {};
 	uint64_t age, size, errors, unwound, complete;
-	int kept = 0;
+	int kept = 0, err = 0;
 	size_t i;
 
 	/* Older windows first: the store stays in time order. */
 	for (i = 0; i < a->nr_pending;) {
-		if (store_window(a, a->pending[i].b, a->pending[i].time_nanos))
+		err = store_window(a, a->pending[i].b, a->pending[i].time_nanos);
+		if (err)
 			break;
 		pprof_builder__free(a->pending[i].b);
 		memmove(&a->pending[i], &a->pending[i + 1],
@@ -302,7 +297,7 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		a->nr_pending--;
 		a->status.windows_written++;
 	}
-	if (a->nr_pending || store_window(a, b, w->time_nanos)) {
+	if (err || (err = store_window(a, b, w->time_nanos))) {
 		if (a->nr_pending == AGENT_MAX_PENDING) {
 			log_err("%d windows are waiting for the store; dropping the oldest, of %lld",
 				AGENT_MAX_PENDING,
@@ -315,6 +310,16 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		}
 		a->pending[a->nr_pending++] = (struct pending_write){b, w->time_nanos};
 		kept = 1;
+		/* Once per window, naming it: the older ones waiting failed the same way. */
+		snprintf(a->status.last_error, sizeof(a->status.last_error),
+			 "failed to write the window of %lld: %s",
+			 (long long)(w->time_nanos / 1000000000), strerror(-err));
+		if (a->nr_pending > 1)
+			log_err("%s; keeping it in memory and retrying (%zu windows waiting, the oldest of %lld)",
+				a->status.last_error, a->nr_pending,
+				(long long)(a->pending[0].time_nanos / 1000000000));
+		else
+			log_err("%s; keeping it in memory and retrying", a->status.last_error);
 	} else {
 		a->status.windows_written++;
 		a->status.last_error[0] = '\0';

@@ -4,8 +4,9 @@
  *
  * One struct sym_dwarf per debug file, shared by every mapping of the file
  * (the symbolizer caches it with the parsed ELF file, keyed by build-id).
- * The file is mapped by libelf (ELF_C_READ_MMAP, no fd kept); compressed
- * sections (SHF_COMPRESSED zlib/zstd, .zdebug) are inflated by libdw.
+ * The file is mapped by libelf (ELF_C_READ_MMAP, no fd kept). A file with
+ * compressed DWARF (SHF_COMPRESSED zlib or zstd, .zdebug) is read from an
+ * image in memory of only the sections we use, inflated (debug_image.c).
  *
  * Opening reads only the unit headers: a table of address ranges -> unit,
  * sorted by start (from each unit DIE's DW_AT_low_pc/high_pc/ranges, else
@@ -35,10 +36,10 @@
  * Limits: SYM_DWARF_MAX_UNITS units, SYM_DWARF_MAX_NODES nodes and
  * SYM_DWARF_MAX_RANGES ranges per unit, SYM_DWARF_MAX_DEPTH DIE nesting;
  * past them the rest is ignored (addresses stay named by the symbol table).
- * Memory is approximate in ->bytes: ours, the sections libdw inflates when
- * it opens the file (SHF_COMPRESSED, .zdebug: counted from their headers
- * before opening, and a file whose total exceeds the caller's max_inflate
- * is refused with -EFBIG without inflating anything), and an estimate of
+ * Memory is approximate in ->bytes: ours, the inflated image (its size is
+ * known from the section headers before inflating anything, and a file
+ * whose image would exceed the caller's max_inflate is refused with
+ * -EFBIG), and an estimate of
  * libdw's per-unit memory (abbreviations, line rows, DIEs walked). The
  * mapped file's pages are dropped from our resident set after each pass
  * over it (release_pages()): they stay in the page cache.
@@ -377,6 +378,8 @@ out:
 int sym_dwarf__open_fd(int fd, size_t max_inflate, struct sym_dwarf **ret)
 {
 	struct sym_dwarf *d;
+	size_t image_len = 0;
+	void *image = NULL;
 	struct stat sb;
 	int err = 0;
 
@@ -397,10 +400,24 @@ int sym_dwarf__open_fd(int fd, size_t max_inflate, struct sym_dwarf **ret)
 		err = -ENOEXEC;
 		goto out;
 	}
-	err = open_elf(d, max_inflate);
+	/* Compressed DWARF: only what we read, inflated by us (debug_image.c). */
+	err = sym_dwarf__image(d->elf, max_inflate, &image, &image_len);
+	if (!err) {
+		elf_end(d->elf);
+		d->image = image;
+		d->elf = elf_memory(image, image_len);
+		if (!d->elf) {
+			err = -ENOEXEC;
+			goto out;
+		}
+		err = open_elf(d, 0);
+		d->bytes += image_len;
+	} else if (err == -ENOENT) {
+		err = open_elf(d, max_inflate);
+	}
 	if (err)
 		goto out;
-	/* Everything is mapped: the caller may close fd. */
+	/* Everything is mapped or in memory: the caller may close fd. */
 	elf_cntl(d->elf, ELF_C_FDDONE);
 	release_pages(d);
 	*ret = d;
@@ -413,6 +430,8 @@ out:
 int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret)
 {
 	struct sym_dwarf *d;
+	size_t image_len = 0;
+	void *image = NULL;
 	int err = 0;
 
 	d = calloc(1, sizeof(*d));
@@ -429,6 +448,20 @@ int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret)
 	d->elf = elf_memory(d->image, len);
 	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
+		goto out;
+	}
+	err = sym_dwarf__image(d->elf, 0, &image, &image_len);
+	if (!err) {
+		elf_end(d->elf);
+		free(d->image);
+		d->image = image;
+		len = image_len;
+		d->elf = elf_memory(image, image_len);
+		if (!d->elf) {
+			err = -ENOEXEC;
+			goto out;
+		}
+	} else if (err != -ENOENT) {
 		goto out;
 	}
 	err = open_elf(d, 0);

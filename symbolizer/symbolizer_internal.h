@@ -94,6 +94,7 @@ struct sym_elf_load {
 };
 
 struct sym_dwarf;
+struct Elf; /* libelf.h */
 
 /* Where a file's debug info was found (see debuginfo.c for the search order). */
 enum sym_debug_source {
@@ -156,6 +157,15 @@ void sym_elf__free(struct sym_elf_file *f);
  */
 int sym_dwarf__open_fd(int fd, size_t max_inflate, struct sym_dwarf **ret);
 int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret);
+/*
+ * When elf has a compressed section among the DWARF sections we read: a new
+ * ELF image (malloc()ed, *ret_len bytes) of those sections inflated, for
+ * elf_memory(). -ENOENT when there is none (read elf as it is) or elf is not
+ * 64-bit little-endian ET_EXEC/ET_DYN; -EFBIG past max_bytes (0: no cap but
+ * SYM_ELF_MAX_FILE_BYTES); -ENOTSUP for an unknown compression; -EBADMSG for
+ * a corrupt section; -ENOMEM.
+ */
+int sym_dwarf__image(struct Elf *elf, size_t max_bytes, void **ret, size_t *ret_len);
 /*
  * Frames for an ELF vaddr, innermost first, physical function last (only it
  * when !inlines). Frame 0 carries the line-table row; its name is NULL when

@@ -14,3 +14,13 @@ target_compile_definitions(test_agent PRIVATE
 	WORKLOAD_SHARES="$<TARGET_FILE:wl_shares>"
 	WORKLOAD_SHORT_BURN="$<TARGET_FILE:wl_short_burn>")
 add_dependencies(test_agent smolder wl_shares wl_short_burn)
+
+# The agent on a full store (a small tmpfs the test mounts, root): windows kept in memory,
+# one error each, nothing written half, and every one stored once there is room again.
+smolder_add_integration(test_agent_disk
+	SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_agent_disk.c
+	LIBS itest_harness
+	TIMEOUT 150)
+target_compile_definitions(test_agent_disk PRIVATE
+	WORKLOAD_SHARES="$<TARGET_FILE:wl_shares>")
+add_dependencies(test_agent_disk smolder wl_shares)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Integration-test helpers; see harness.h. */
+#define _GNU_SOURCE /* asprintf */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -215,4 +217,122 @@ int64_t itest_samples_of(const pprof_profile_t *p, pid_t pid)
 			n += p->sample[i]->value[0];
 	}
 	return n;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+
+	/* File names carry the window's start: they sort by time. */
+	return strcmp(bx ? bx : x, by ? by : y);
+}
+
+static void walk(const char *dir, struct itest_files *ret, bool temps)
+{
+	struct dirent *de;
+	char *path;
+	DIR *d = opendir(dir);
+	size_t len;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			abort();
+		len = strlen(de->d_name);
+		if (de->d_type == DT_DIR) {
+			walk(path, ret, temps);
+			free(path);
+		} else if (ret->nr < ITEST_MAX_FILES &&
+			   (temps ? de->d_name[0] == '.' :
+				    de->d_name[0] != '.' && len > 6 &&
+					    !strcmp(de->d_name + len - 6, ".pb.gz"))) {
+			ret->paths[ret->nr++] = path;
+		} else {
+			free(path);
+		}
+	}
+	closedir(d);
+}
+
+void itest_list_store(const char *dir, struct itest_files *ret, bool temps)
+{
+	memset(ret, 0, sizeof(*ret));
+	walk(dir, ret, temps);
+	qsort(ret->paths, ret->nr, sizeof(ret->paths[0]), cmp_str);
+}
+
+void itest_free_files(struct itest_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		free(f->paths[i]);
+	f->nr = 0;
+}
+
+size_t itest_count_windows(const char *dir)
+{
+	struct itest_files f;
+	size_t n;
+
+	itest_list_store(dir, &f, false);
+	n = f.nr;
+	itest_free_files(&f);
+	return n;
+}
+
+/* Starts the agent on store with args; its output goes to log. */
+pid_t itest_start_agent(const char *store, const char *log, const char *const *args, size_t nr)
+{
+	const char *argv[40] = {itest_smolder(), "agent", "--store", store};
+	size_t n = 4, i;
+	pid_t pid;
+	int fd;
+
+	for (i = 0; i < nr && n < 38; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+char *itest_read_log(const char *path)
+{
+	static char buf[1 << 16];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+bool itest_has_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+		     const char *prefix)
+{
+	const char *name;
+	size_t i;
+
+	for (i = 0; (name = itest_frame_name(p, s, i)); i++) {
+		if (!strncmp(name, prefix, strlen(prefix)))
+			return true;
+	}
+	return false;
 }

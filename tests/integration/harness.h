@@ -14,6 +14,14 @@
 
 #include "pprof.h"
 
+#define ITEST_MAX_FILES 256
+
+/* Paths found in an agent's store, sorted by file name (so by window start). */
+struct itest_files {
+	char *paths[ITEST_MAX_FILES];
+	size_t nr;
+};
+
 void itest_require_root(const char *test);
 /* $SMOLDER_BUILD/smolder. */
 const char *itest_smolder(void);
@@ -50,5 +58,20 @@ const Perftools__Profiles__Mapping *
 itest_frame_mapping(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t i);
 /* Samples (first value) in p whose pid label is pid. */
 int64_t itest_samples_of(const pprof_profile_t *p, pid_t pid);
+
+/* The windows of a store (with temps, its temporary ".name" files), oldest first. */
+void itest_list_store(const char *dir, struct itest_files *ret, bool temps);
+void itest_free_files(struct itest_files *f);
+
+/* Windows in an agent's store. */
+size_t itest_count_windows(const char *dir);
+/* Starts `smolder agent --store STORE ARGS...` with its output appended to log. */
+pid_t itest_start_agent(const char *store, const char *log, const char *const *args, size_t nr);
+/* The first 64 KiB of a log file, in a static buffer. */
+char *itest_read_log(const char *path);
+
+/* True when a frame of s is named starting with prefix. */
+bool itest_has_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+		     const char *prefix);
 
 #endif /* SMOLDER_TESTS_HARNESS_H */

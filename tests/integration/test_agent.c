@@ -37,13 +37,7 @@
 #include "harness.h"
 
 #define WAIT_LIMIT_S 40 /* a hung agent fails the test after this long */
-#define MAX_FILES    256
 #define NSEC	     ((int64_t)1000000000)
-
-struct store_files {
-	char *paths[MAX_FILES];
-	size_t nr;
-};
 
 /* The store of test_windows, reused by test_query. */
 static char windows_store[256];
@@ -58,119 +52,13 @@ static char *tmp_path(const char *name)
 	return path;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
-	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
-
-	/* File names carry the window's start: they sort by time. */
-	return strcmp(bx ? bx : x, by ? by : y);
-}
-
-static void walk(const char *dir, struct store_files *ret, bool temps)
-{
-	struct dirent *de;
-	char *path;
-	DIR *d = opendir(dir);
-	size_t len;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
-			abort();
-		len = strlen(de->d_name);
-		if (de->d_type == DT_DIR) {
-			walk(path, ret, temps);
-			free(path);
-		} else if (ret->nr < MAX_FILES &&
-			   (temps ? de->d_name[0] == '.' :
-				    de->d_name[0] != '.' && len > 6 &&
-					    !strcmp(de->d_name + len - 6, ".pb.gz"))) {
-			ret->paths[ret->nr++] = path;
-		} else {
-			free(path);
-		}
-	}
-	closedir(d);
-}
-
-/* The windows (or with temps, the temporary files) of a store, oldest first. */
-static void list_store(const char *dir, struct store_files *ret, bool temps)
-{
-	memset(ret, 0, sizeof(*ret));
-	walk(dir, ret, temps);
-	qsort(ret->paths, ret->nr, sizeof(ret->paths[0]), cmp_str);
-}
-
-static void free_files(struct store_files *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->nr; i++)
-		free(f->paths[i]);
-	f->nr = 0;
-}
-
-static size_t count_windows(const char *dir)
-{
-	struct store_files f;
-	size_t n;
-
-	list_store(dir, &f, false);
-	n = f.nr;
-	free_files(&f);
-	return n;
-}
-
-/* Starts the agent on store with args; its output goes to log. */
-static pid_t start_agent(const char *store, const char *log, const char *const *args, size_t nr)
-{
-	const char *argv[40] = {itest_smolder(), "agent", "--store", store};
-	size_t n = 4, i;
-	pid_t pid;
-	int fd;
-
-	for (i = 0; i < nr && n < 38; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static char *read_log(const char *path)
-{
-	static char buf[1 << 16];
-	size_t n = 0;
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Waits until dir holds at least n windows; false if the agent died or it took too long. */
 static bool wait_windows(const char *dir, size_t n, pid_t agent)
 {
 	int i, status;
 
 	for (i = 0; i < WAIT_LIMIT_S * 10; i++) {
-		if (count_windows(dir) >= n)
+		if (itest_count_windows(dir) >= n)
 			return true;
 		if (waitpid(agent, &status, WNOHANG) == agent) {
 			print_error("the agent exited (status %d) before writing %zu windows\n",
@@ -189,11 +77,11 @@ static bool wait_log(const char *log, const char *s)
 	int i;
 
 	for (i = 0; i < WAIT_LIMIT_S * 10; i++) {
-		if (strstr(read_log(log), s))
+		if (strstr(itest_read_log(log), s))
 			return true;
 		usleep(100 * 1000);
 	}
-	print_error("'%s' not in the log after %d s:\n%s\n", s, WAIT_LIMIT_S, read_log(log));
+	print_error("'%s' not in the log after %d s:\n%s\n", s, WAIT_LIMIT_S, itest_read_log(log));
 	return false;
 }
 
@@ -201,19 +89,6 @@ static int stop_agent(pid_t pid, int sig)
 {
 	kill(pid, sig);
 	return itest_wait(pid);
-}
-
-static bool has_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
-		      const char *prefix)
-{
-	const char *name;
-	size_t i;
-
-	for (i = 0; (name = itest_frame_name(p, s, i)); i++) {
-		if (!strncmp(name, prefix, strlen(prefix)))
-			return true;
-	}
-	return false;
 }
 
 static int64_t total_samples(const pprof_profile_t *p)
@@ -277,7 +152,7 @@ static void test_windows(void **state)
 	char unit[64], hostname[256] = "", host_comment[300], kernel_comment[300];
 	bool scoped = systemd_is_pid1();
 	pprof_profile_t *p = NULL, *prev = NULL;
-	struct store_files f;
+	struct itest_files f;
 	struct utsname u;
 	pid_t agent, wl;
 	size_t i, j;
@@ -304,18 +179,18 @@ static void test_windows(void **state)
 	/* Ahead of whatever else keeps the CPUs busy, so every window has its samples. */
 	setpriority(PRIO_PROCESS, (id_t)wl, -10);
 	usleep(200 * 1000);
-	agent = start_agent(store, log, args, 6);
+	agent = itest_start_agent(store, log, args, 6);
 	/* The first window ends at the next multiple of 2 s: 3 whole ones after it. */
 	assert_true(wait_windows(store, 4, agent));
 	status = stop_agent(agent, SIGTERM);
 	if (status != 0)
-		print_error("agent log:\n%s\n", read_log(log));
+		print_error("agent log:\n%s\n", itest_read_log(log));
 	assert_int_equal(status, 0);
 	kill(wl, SIGKILL);
 	itest_wait(wl);
-	assert_non_null(strstr(read_log(log), "window 0: "));
+	assert_non_null(strstr(itest_read_log(log), "window 0: "));
 
-	list_store(store, &f, false);
+	itest_list_store(store, &f, false);
 	print_message("%zu windows\n", f.nr);
 	assert_true(f.nr >= 5);
 	for (i = 0; i < f.nr; i++) {
@@ -353,7 +228,7 @@ static void test_windows(void **state)
 			assert_string_equal(itest_label_str(p, s, "comm"), "shares");
 			assert_string_equal(itest_label_str(p, s, "thread"), "shares");
 			assert_int_equal(itest_label_num(p, s, "tid"), wl);
-			if (has_frame(p, s, "burn_"))
+			if (itest_has_frame(p, s, "burn_"))
 				named += s->value[0];
 			if (scoped) {
 				const char *cg = itest_label_str(p, s, "cgroup");
@@ -376,7 +251,7 @@ static void test_windows(void **state)
 	/* SIGTERM wrote the open window: shorter than a whole one. */
 	assert_true(prev->duration_nanos < 2 * NSEC);
 	pprof__profile_free(prev);
-	free_files(&f);
+	itest_free_files(&f);
 	free(log);
 	free(store);
 }
@@ -391,12 +266,12 @@ static void test_query(void **state)
 	char *out = tmp_path("query.pb.gz"), since[32], until[32], pidlabel[32];
 	int64_t all = 0, shares = 0, mid = 0, mine = 0, first_whole = -1;
 	pprof_profile_t *p, *q;
-	struct store_files f;
+	struct itest_files f;
 	size_t i;
 
 	if (!windows_store[0])
 		skip();
-	list_store(windows_store, &f, false);
+	itest_list_store(windows_store, &f, false);
 	assert_true(f.nr >= 4);
 	for (i = 0; i < f.nr; i++) {
 		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
@@ -485,7 +360,7 @@ static void test_query(void **state)
 		assert_int_equal(q->duration_nanos, 4 * NSEC);
 		pprof__profile_free(q);
 	}
-	free_files(&f);
+	itest_free_files(&f);
 	free(out);
 }
 
@@ -500,17 +375,17 @@ static void test_kill9(void **state)
 	char *log = tmp_path("kill9.log"), *store = tmp_path("kill9");
 	char *stale = NULL, *young = NULL, *hour = NULL;
 	struct timespec old[2];
-	struct store_files f, t, before;
+	struct itest_files f, t, before;
 	pprof_profile_t *p;
 	pid_t agent;
 	size_t i, j;
 	int fd;
 
-	agent = start_agent(store, log, args, 2);
+	agent = itest_start_agent(store, log, args, 2);
 	assert_true(wait_windows(store, 3, agent));
 	/* Between two windows or in the middle of a write: either way nothing half. */
 	assert_int_equal(stop_agent(agent, SIGKILL), 128 + SIGKILL);
-	list_store(store, &f, false);
+	itest_list_store(store, &f, false);
 	assert_true(f.nr >= 3);
 	for (i = 0; i < f.nr; i++) {
 		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
@@ -534,17 +409,17 @@ static void test_kill9(void **state)
 	fd = open(young, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	free_files(&f);
+	itest_free_files(&f);
 	/* Temporary files now: ours, and maybe one the kill cut short (young too). */
-	list_store(store, &before, true);
+	itest_list_store(store, &before, true);
 
-	agent = start_agent(store, log, args, 2);
+	agent = itest_start_agent(store, log, args, 2);
 	assert_true(wait_log(log, "stale temporary file"));
 	assert_int_equal(stop_agent(agent, SIGTERM), 0);
 	assert_int_equal(access(stale, F_OK), -1);
 	assert_int_equal(access(young, F_OK), 0);
 	/* The agent's own temporary files were all renamed: none is new. */
-	list_store(store, &t, true);
+	itest_list_store(store, &t, true);
 	for (i = 0; i < t.nr; i++) {
 		for (j = 0; j < before.nr && strcmp(t.paths[i], before.paths[j]); j++)
 			;
@@ -553,8 +428,8 @@ static void test_kill9(void **state)
 		assert_true(j < before.nr);
 		assert_string_not_equal(t.paths[i], stale);
 	}
-	free_files(&t);
-	free_files(&before);
+	itest_free_files(&t);
+	itest_free_files(&before);
 	free(stale);
 	free(young);
 	free(hour);
@@ -597,7 +472,7 @@ static void test_retention_size(void **state)
 	const char *args[] = {"--window", "1", "--retention-size", "300K"};
 	char *log = tmp_path("retention.log"), *store = tmp_path("retention");
 	time_t now = time(NULL);
-	struct store_files f;
+	struct itest_files f;
 	uint64_t total = 0;
 	struct stat st;
 	pid_t agent;
@@ -607,12 +482,12 @@ static void test_retention_size(void **state)
 	/* Ten 100 KiB windows of the last ten minutes: 1000 KiB, over the 300 KiB cap. */
 	for (i = 0; i < 10; i++)
 		fake_window(store, now - 600 + (time_t)i * 60, 100 << 10);
-	agent = start_agent(store, log, args, 4);
+	agent = itest_start_agent(store, log, args, 4);
 	assert_true(wait_log(log, "window 1: "));
 	assert_int_equal(stop_agent(agent, SIGTERM), 0);
-	assert_non_null(strstr(read_log(log), "(102400 bytes, size)"));
+	assert_non_null(strstr(itest_read_log(log), "(102400 bytes, size)"));
 
-	list_store(store, &f, false);
+	itest_list_store(store, &f, false);
 	for (i = 0; i < f.nr; i++) {
 		assert_int_equal(stat(f.paths[i], &st), 0);
 		total += (uint64_t)st.st_size;
@@ -637,7 +512,7 @@ static void test_retention_size(void **state)
 		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 		assert_non_null(strstr(f.paths[0], stamp));
 	}
-	free_files(&f);
+	itest_free_files(&f);
 	free(log);
 	free(store);
 }
@@ -654,16 +529,16 @@ static void test_short_lived(void **state)
 	int64_t total = 0, named = 0, pids[256];
 	size_t nr_pids = 0, i, j, k, shown = 0;
 	pprof_profile_t *p;
-	struct store_files f;
+	struct itest_files f;
 	pid_t agent, spawner;
 
-	agent = start_agent(store, log, args, 4);
+	agent = itest_start_agent(store, log, args, 4);
 	assert_true(wait_windows(store, 1, agent));
 	spawner = itest_spawn(wl);
 	assert_int_equal(itest_wait(spawner), 0);
 	assert_int_equal(stop_agent(agent, SIGTERM), 0);
 
-	list_store(store, &f, false);
+	itest_list_store(store, &f, false);
 	for (i = 0; i < f.nr; i++) {
 		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
 		for (j = 0; j < p->n_sample; j++) {
@@ -674,7 +549,7 @@ static void test_short_lived(void **state)
 			if (!comm || strcmp(comm, "short_burn") || pid == spawner)
 				continue;
 			total += s->value[0];
-			if (!has_frame(p, s, "short_lived_burn_xyzzy")) {
+			if (!itest_has_frame(p, s, "short_lived_burn_xyzzy")) {
 				/* What the unnamed ones are, should the share fall short. */
 				if (shown++ < 8)
 					print_message("  unnamed: pid %" PRId64 " %s <- %s <- %s\n",
@@ -697,7 +572,7 @@ static void test_short_lived(void **state)
 	assert_true(total >= 1000);
 	assert_true(named * 100 >= total * 90);
 	assert_true(nr_pids >= 150);
-	free_files(&f);
+	itest_free_files(&f);
 	free(log);
 	free(store);
 }
@@ -714,18 +589,18 @@ static void write_file(const char *path, const char *text)
 /* The label team of the newest window's samples ("" when none). */
 static void newest_label(const char *store, char *buf, size_t len)
 {
-	struct store_files f;
+	struct itest_files f;
 	pprof_profile_t *p;
 	const char *v;
 
 	buf[0] = '\0';
-	list_store(store, &f, false);
+	itest_list_store(store, &f, false);
 	if (f.nr && !pprof__read_file(f.paths[f.nr - 1], &p)) {
 		if (p->n_sample && (v = itest_label_str(p, p->sample[0], "team")))
 			snprintf(buf, len, "%s", v);
 		pprof__profile_free(p);
 	}
-	free_files(&f);
+	itest_free_files(&f);
 }
 
 /*
@@ -746,7 +621,7 @@ static void test_sighup(void **state)
 
 	/* A busy CPU: every window has samples to carry the label. */
 	write_file(conf, "window = 1\nlabel = team=first\n");
-	agent = start_agent(store, log, args, 2);
+	agent = itest_start_agent(store, log, args, 2);
 	assert_true(wait_windows(store, 2, agent));
 	newest_label(store, team, sizeof(team));
 	assert_string_equal(team, "first");
@@ -754,7 +629,7 @@ static void test_sighup(void **state)
 	write_file(conf, "window = 1\nlabel = team=second\n");
 	kill(agent, SIGHUP);
 	assert_true(wait_log(log, "reload: configuration reread"));
-	n = count_windows(store);
+	n = itest_count_windows(store);
 	assert_true(wait_windows(store, n + 2, agent));
 	newest_label(store, team, sizeof(team));
 	assert_string_equal(team, "second");
@@ -763,8 +638,8 @@ static void test_sighup(void **state)
 	kill(agent, SIGHUP);
 	snprintf(want, sizeof(want), "%s:3: unknown key 'windw'", conf);
 	assert_true(wait_log(log, want));
-	assert_non_null(strstr(read_log(log), "keeping the running configuration"));
-	n = count_windows(store);
+	assert_non_null(strstr(itest_read_log(log), "keeping the running configuration"));
+	n = itest_count_windows(store);
 	assert_true(wait_windows(store, n + 2, agent));
 	newest_label(store, team, sizeof(team));
 	assert_string_equal(team, "second");

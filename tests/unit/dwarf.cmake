@@ -1,9 +1,9 @@
 # symbolizer DWARF tests (no root) and their fixtures, built here with gcc/g++
 # and fixed flags whatever the project's compiler and sanitizers:
 # - dwarf_inline: always-inlined chain, -O2 -g (DWARF in the binary);
-#   copies with -gz=zlib and with objcopy --compress-debug-sections=zstd
-#   (Debian 12's binutils writes zstd, its libdw 0.188 cannot read it: the
-#   test checks that such a file degrades to symbol names);
+#   copies with -gz=zlib, with objcopy --compress-debug-sections=zstd
+#   (Debian 12's libdw 0.188 cannot read zstd: debug_image.c inflates it)
+#   and with the older GNU .zdebug_* sections (zlib-gnu);
 # - its debug info split off (objcopy --only-keep-debug) into a build-id tree
 #   under dwarf_root/, and the binary stripped to .dynsym (strip --strip-all);
 # - a stripped copy with .gnu_debuglink next to its debug file, and one whose
@@ -19,7 +19,7 @@ set(DW_OUT ${CMAKE_CURRENT_BINARY_DIR}/dwarf)
 set(DW_FLAGS -O2 -g -fno-omit-frame-pointer -Wl,--build-id)
 
 add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
-		${DW_OUT}/dwarf_inline_zstd ${DW_OUT}/dwarf_inline_stripped
+		${DW_OUT}/dwarf_inline_zstd ${DW_OUT}/dwarf_inline_zgnu ${DW_OUT}/dwarf_inline_stripped
 		${DW_OUT}/link/dwarf_inline ${DW_OUT}/link/dwarf_inline.debug
 		${DW_OUT}/badcrc/dwarf_inline ${DW_OUT}/badcrc/dwarf_inline.debug
 		${DW_OUT}/dwarf_root/.stamp ${DW_OUT}/dwarf_inline_mini
@@ -31,6 +31,8 @@ add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 		${DW_SRC}/inline.c
 	COMMAND objcopy --compress-debug-sections=zstd ${DW_OUT}/dwarf_inline
 		${DW_OUT}/dwarf_inline_zstd
+	COMMAND objcopy --compress-debug-sections=zlib-gnu ${DW_OUT}/dwarf_inline
+		${DW_OUT}/dwarf_inline_zgnu
 	COMMAND objcopy --only-keep-debug ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline.debug
 	COMMAND strip --strip-all -o ${DW_OUT}/dwarf_inline_stripped ${DW_OUT}/dwarf_inline
 	COMMAND sh ${DW_SRC}/place_build_id.sh ${DW_OUT}/dwarf_inline.debug ${DW_OUT}/dwarf_root

@@ -21,8 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <gelf.h>
+#include <libelf.h>
 
 #include "symbolizer.h"
 #include "symbolizer_internal.h"
@@ -158,43 +161,91 @@ static void test_no_inlines(void **state)
 }
 
 /*
- * zstd-compressed sections (objcopy --compress-debug-sections=zstd): libdw
- * reads them from elfutils 0.189 on; with an older one (Debian 12 has 0.188)
- * the file must still be named by its symbol table, counted as a failure.
+ * A copy of the zstd fixture whose compressed .debug_info starts with junk
+ * instead of a zstd frame: no DWARF, but still the symbol table's name.
  */
-static void zstd_degrades(void)
+static void corrupt_compressed_degrades(void)
 {
 	struct symbolizer_opts opts = {.debug_root = DW_OUT "/empty_root", .no_debuginfod = true};
+	char path[] = DW_OUT "/corrupt_zstd.XXXXXX";
 	struct symbolizer_stats st;
 	struct symbolizer *s;
 	struct sym_result r;
-	uint64_t ret_addr, outer;
+	uint64_t ret_addr, outer, off = 0, len = 0;
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	uint8_t junk[8];
+	Elf *elf;
+	FILE *in, *out;
+	int c, fd;
 
 	run_fixture(DW_OUT "/dwarf_inline", &ret_addr, &outer);
+	in = fopen(DW_OUT "/dwarf_inline_zstd", "rb");
+	assert_non_null(in);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fileno(in), ELF_C_READ, NULL);
+	assert_non_null(elf);
+	assert_int_equal(elf_getshdrstrndx(elf, &shstrndx), 0);
+	while ((scn = elf_nextscn(elf, scn))) {
+		assert_non_null(gelf_getshdr(scn, &shdr));
+		if (!strcmp(elf_strptr(elf, shstrndx, shdr.sh_name), ".debug_info")) {
+			assert_true(shdr.sh_flags & SHF_COMPRESSED);
+			off = shdr.sh_offset + sizeof(Elf64_Chdr);
+			len = shdr.sh_size - sizeof(Elf64_Chdr);
+		}
+	}
+	elf_end(elf);
+	assert_true(len > sizeof(junk));
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	out = fdopen(fd, "wb");
+	assert_non_null(out);
+	rewind(in);
+	while ((c = fgetc(in)) != EOF)
+		fputc(c, out);
+	fclose(in);
+	memset(junk, 0x5a, sizeof(junk));
+	assert_int_equal(fseek(out, (long)off, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), out), sizeof(junk));
+	assert_int_equal(fclose(out), 0);
+
 	s = symbolizer__new(&opts);
 	assert_non_null(s);
-	assert_int_equal(symbolizer__elf(s, DW_OUT "/dwarf_inline_zstd", ret_addr - 1, &r), 0);
-	symbolizer__stats(s, &st);
-	if (st.debug_self == 1) {
-		symbolizer__free(s);
-		check_inline_chain(DW_OUT "/dwarf_inline_zstd", DW_OUT "/empty_root", &st);
-		return;
-	}
+	assert_int_equal(symbolizer__elf(s, path, ret_addr - 1, &r), 0);
 	assert_int_equal(r.nr_frames, 1);
 	assert_string_equal(r.frames[0].name, "outer");
 	assert_null(r.frames[0].file);
 	assert_false(r.has_filenames);
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.debug_self, 0);
 	assert_true(st.dwarf_failures >= 1);
 	symbolizer__free(s);
+	unlink(path);
 }
 
+/*
+ * Compressed DWARF, inflated by debug_image.c whatever libdw supports:
+ * SHF_COMPRESSED with zlib (-gz=zlib) and zstd (objcopy
+ * --compress-debug-sections=zstd; libdw 0.188 alone cannot read it), and
+ * the older GNU .zdebug_* sections (zlib-gnu). Each gives the whole chain.
+ */
 static void test_compressed(void **state)
 {
+	static const char *const paths[] = {
+		DW_OUT "/dwarf_inline_zlib",
+		DW_OUT "/dwarf_inline_zstd",
+		DW_OUT "/dwarf_inline_zgnu",
+	};
 	struct symbolizer_stats st;
+	size_t i;
 
-	check_inline_chain(DW_OUT "/dwarf_inline_zlib", DW_OUT "/empty_root", &st);
-	assert_int_equal(st.debug_self, 1);
-	zstd_degrades();
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		check_inline_chain(paths[i], DW_OUT "/empty_root", &st);
+		assert_int_equal(st.debug_self, 1);
+		assert_int_equal(st.dwarf_failures, 0);
+	}
+	corrupt_compressed_degrades();
 }
 
 static void test_split_build_id(void **state)
