@@ -45,9 +45,11 @@
 #define COLLECTOR_FILE_KEYS	  4096 /* power of two; emptied when three quarters full */
 #define COLLECTOR_UNWIND_BYTES	  (24UL << 20) /* CFI tables kept by the sampling thread */
 
+/* A mapping of a process that samples landed in: its file is read while the process lives. */
 struct preload {
 	pid_t pid;
 	uint32_t gen;
+	uint64_t start;
 };
 
 struct pending_window {
@@ -138,20 +140,49 @@ static int read_maps(struct collector *c, struct proc_entry *p)
 	return 0;
 }
 
-static void enqueue_preload(struct collector *c, pid_t pid, uint32_t gen)
+static void enqueue_preloads(struct collector *c, const struct preload *pl, size_t nr)
 {
-	size_t slot;
+	size_t slot, i;
 
 	pthread_mutex_lock(&c->queue_lock);
-	if (c->nr_preloads >= COLLECTOR_MAX_PRELOADS) {
-		c->stats.preloads_dropped++;
-	} else {
+	for (i = 0; i < nr; i++) {
+		if (c->nr_preloads >= COLLECTOR_MAX_PRELOADS) {
+			c->stats.preloads_dropped++;
+			continue;
+		}
 		slot = (c->preload_head + c->nr_preloads) % COLLECTOR_MAX_PRELOADS;
-		c->preloads[slot] = (struct preload){pid, gen};
+		c->preloads[slot] = pl[i];
 		c->nr_preloads++;
-		pthread_cond_signal(&c->queue_cond);
 	}
+	pthread_cond_signal(&c->queue_cond);
 	pthread_mutex_unlock(&c->queue_lock);
+}
+
+/*
+ * The mappings this sample's user frames are in, the first time each is
+ * seen: only files that samples land in are parsed (symbols, debug file),
+ * not every library every process maps.
+ */
+static void want_mappings(struct collector *c, const struct smolder_sample *s,
+			  const uint64_t *ustack, size_t nu)
+{
+	struct preload pl[8];
+	struct sym_map_entry *m;
+	struct proc_entry *p;
+	size_t i, nr = 0;
+
+	pthread_mutex_lock(&c->procs_lock);
+	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
+	for (i = 0; p && i < nu && nr < sizeof(pl) / sizeof(pl[0]); i++) {
+		m = (struct sym_map_entry *)sym_maps__find(&p->maps, ustack[i]);
+		if (!m || m->sampled)
+			continue;
+		m->sampled = true;
+		pl[nr++] = (struct preload){(pid_t)s->hdr.pid, s->hdr.gen, m->start};
+	}
+	pthread_mutex_unlock(&c->procs_lock);
+	if (nr)
+		enqueue_preloads(c, pl, nr);
 }
 
 /* A sample of a generation not seen before: read what we can while the process lives. */
@@ -175,8 +206,6 @@ static void new_generation(struct collector *c, const struct smolder_sample *s)
 		}
 	}
 	pthread_mutex_unlock(&c->procs_lock);
-	if (p && is_new)
-		enqueue_preload(c, (pid_t)s->hdr.pid, s->hdr.gen);
 }
 
 /* Code mapped since the maps were read (dlopen, JITs): read them again, a few times. */
@@ -461,6 +490,8 @@ static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 			c->adjusted[i] = ustack[i] - (i > 0);
 	}
 	ustack = c->adjusted;
+	if (s->hdr.pid && nu)
+		want_mappings(c, s, ustack, nu);
 
 	memset(&key, 0, sizeof(key));
 	key.pid = s->hdr.pid;
@@ -562,31 +593,24 @@ static int close_window(struct collector *c, int64_t end_ns)
 
 static void do_preload(struct collector *c, struct preload pl)
 {
-	struct sym_map_entry *copy = NULL;
+	const struct sym_map_entry *m;
+	struct sym_map_entry copy;
 	struct proc_entry *p;
-	size_t i, nr = 0;
+	bool found = false;
 
 	pthread_mutex_lock(&c->procs_lock);
 	p = proctable__find(c->procs, pl.pid, pl.gen);
-	if (p && p->maps.nr) {
-		copy = calloc(p->maps.nr, sizeof(*copy));
-		for (i = 0; copy && i < p->maps.nr; i++) {
-			if (!p->maps.entries[i].executable)
-				continue;
-			copy[nr] = p->maps.entries[i];
-			copy[nr].path =
-				strdup(p->maps.entries[i].path ? p->maps.entries[i].path : "");
-			if (!copy[nr].path)
-				break;
-			nr++;
-		}
+	m = p ? sym_maps__find(&p->maps, pl.start) : NULL;
+	if (m && m->start == pl.start) {
+		copy = *m;
+		copy.path = strdup(m->path ? m->path : "");
+		found = copy.path != NULL;
 	}
 	pthread_mutex_unlock(&c->procs_lock);
-	for (i = 0; i < nr; i++) {
-		symbolizer__preload(c->sym, pl.pid, &copy[i]);
-		free(copy[i].path);
+	if (found) {
+		symbolizer__preload(c->sym, pl.pid, &copy);
+		free(copy.path);
 	}
-	free(copy);
 }
 
 static void build_window(struct collector *c, struct pending_window *pw)

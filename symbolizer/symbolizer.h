@@ -38,6 +38,7 @@ struct sym_map_entry {
 	uint32_t dev_major;
 	uint32_t dev_minor;
 	bool readable, writable, executable, shared;
+	bool sampled; /* the caller's: set once an address in it was seen (not read from maps) */
 	char *path; /* "" for anonymous memory; "[vdso]", "[stack]", "/x (deleted)" as the kernel writes them */
 };
 
