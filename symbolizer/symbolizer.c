@@ -39,10 +39,12 @@
  */
 #define _GNU_SOURCE /* O_PATH */
 #include <elfutils/debuginfod.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +137,7 @@ struct symbolizer {
 	size_t max_inflate_bytes;
 	bool no_debuginfod;
 	debuginfod_client *debuginfod;
+	bool debuginfod_reported;
 	uint64_t debuginfod_timeout_ms;
 	uint64_t debuginfod_spent_ms;
 	uint64_t debuginfod_deadline_ms;
@@ -335,10 +338,48 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * libdebuginfod, loaded on first use: it brings libcurl and a TLS stack
+ * (about 2.5 MiB resident) that a profiler without DEBUGINFOD_URLS never
+ * needs. Loaded once per process by soname from the system's library path.
+ */
+static struct {
+	pthread_once_t once;
+	const char *error;
+	debuginfod_client *(*begin)(void);
+	void (*end)(debuginfod_client *);
+	void (*set_user_data)(debuginfod_client *, void *);
+	void *(*get_user_data)(debuginfod_client *);
+	void (*set_progressfn)(debuginfod_client *, debuginfod_progressfn_t);
+	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
+} libdebuginfod = {.once = PTHREAD_ONCE_INIT};
+
+static void libdebuginfod_load(void)
+{
+	void *h = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		libdebuginfod.error = "cannot load libdebuginfod.so.1 (install libdebuginfod1)";
+		return;
+	}
+	*(void **)&libdebuginfod.begin = dlsym(h, "debuginfod_begin");
+	*(void **)&libdebuginfod.end = dlsym(h, "debuginfod_end");
+	*(void **)&libdebuginfod.set_user_data = dlsym(h, "debuginfod_set_user_data");
+	*(void **)&libdebuginfod.get_user_data = dlsym(h, "debuginfod_get_user_data");
+	*(void **)&libdebuginfod.set_progressfn = dlsym(h, "debuginfod_set_progressfn");
+	*(void **)&libdebuginfod.find_debuginfo = dlsym(h, "debuginfod_find_debuginfo");
+	if (!libdebuginfod.begin || !libdebuginfod.end || !libdebuginfod.set_user_data ||
+	    !libdebuginfod.get_user_data || !libdebuginfod.set_progressfn ||
+	    !libdebuginfod.find_debuginfo) {
+		libdebuginfod.error = "libdebuginfod.so.1 lacks the functions smolder uses";
+		libdebuginfod.begin = NULL;
+	}
+}
+
 /* Called by libdebuginfod while it waits: non-zero cancels the query. */
 static int debuginfod_progress(debuginfod_client *c, long done, long total)
 {
-	struct symbolizer *s = debuginfod_get_user_data(c);
+	struct symbolizer *s = libdebuginfod.get_user_data(c);
 
 	return now_ms() >= s->debuginfod_deadline_ms ? 1 : 0;
 }
@@ -355,15 +396,23 @@ static int debuginfod_fetch(struct symbolizer *s, const struct sym_elf_file *f)
 	if (s->debuginfod_spent_ms >= DEBUGINFOD_BUDGET * s->debuginfod_timeout_ms)
 		return -ETIME;
 	if (!s->debuginfod) {
-		s->debuginfod = debuginfod_begin();
+		pthread_once(&libdebuginfod.once, libdebuginfod_load);
+		if (!libdebuginfod.begin) {
+			if (!s->debuginfod_reported)
+				sym_log(s, SYM_LOG_WARN, "debuginfod: %s; DEBUGINFOD_URLS ignored",
+					libdebuginfod.error);
+			s->debuginfod_reported = true;
+			return -ENOENT;
+		}
+		s->debuginfod = libdebuginfod.begin();
 		if (!s->debuginfod)
 			return -ENOMEM;
-		debuginfod_set_user_data(s->debuginfod, s);
-		debuginfod_set_progressfn(s->debuginfod, debuginfod_progress);
+		libdebuginfod.set_user_data(s->debuginfod, s);
+		libdebuginfod.set_progressfn(s->debuginfod, debuginfod_progress);
 	}
 	start = now_ms();
 	s->debuginfod_deadline_ms = start + s->debuginfod_timeout_ms;
-	fd = debuginfod_find_debuginfo(s->debuginfod, f->build_id, (int)f->build_id_len, NULL);
+	fd = libdebuginfod.find_debuginfo(s->debuginfod, f->build_id, (int)f->build_id_len, NULL);
 	s->debuginfod_spent_ms += now_ms() - start;
 	if (fd < 0 && now_ms() >= s->debuginfod_deadline_ms) {
 		s->stats.debuginfod_timeouts++;
@@ -981,7 +1030,7 @@ void symbolizer__free(struct symbolizer *s)
 	free(s->debug_root);
 	demangled_free(s);
 	if (s->debuginfod)
-		debuginfod_end(s->debuginfod);
+		libdebuginfod.end(s->debuginfod);
 	free(s);
 }
 

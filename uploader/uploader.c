@@ -27,7 +27,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Calls go through pointers (libcurl is dlopen()ed): no type-checking macros. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include "push.pb-c.h"
 #include "uploader_internal.h"
@@ -88,6 +91,53 @@ static bool header_value_ok(const char *s)
 	return true;
 }
 
+/*
+ * libcurl and its TLS, Kerberos and LDAP libraries (about 7 MiB resident)
+ * are loaded only by a process that uploads, not by every `record`: once,
+ * by soname, from the system's library path.
+ */
+static struct {
+	pthread_once_t once;
+	const char *error;
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} libcurl = {.once = PTHREAD_ONCE_INIT};
+
+static void libcurl_load(void)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		libcurl.error = "cannot load libcurl.so.4; install libcurl4";
+		return;
+	}
+	*(void **)&libcurl.global_init = dlsym(h, "curl_global_init");
+	*(void **)&libcurl.global_cleanup = dlsym(h, "curl_global_cleanup");
+	*(void **)&libcurl.easy_init = dlsym(h, "curl_easy_init");
+	*(void **)&libcurl.easy_setopt = dlsym(h, "curl_easy_setopt");
+	*(void **)&libcurl.easy_getinfo = dlsym(h, "curl_easy_getinfo");
+	*(void **)&libcurl.easy_perform = dlsym(h, "curl_easy_perform");
+	*(void **)&libcurl.easy_cleanup = dlsym(h, "curl_easy_cleanup");
+	*(void **)&libcurl.easy_strerror = dlsym(h, "curl_easy_strerror");
+	*(void **)&libcurl.slist_append = dlsym(h, "curl_slist_append");
+	*(void **)&libcurl.slist_free_all = dlsym(h, "curl_slist_free_all");
+	if (!libcurl.global_init || !libcurl.global_cleanup || !libcurl.easy_init ||
+	    !libcurl.easy_setopt || !libcurl.easy_getinfo || !libcurl.easy_perform ||
+	    !libcurl.easy_cleanup || !libcurl.easy_strerror || !libcurl.slist_append ||
+	    !libcurl.slist_free_all) {
+		libcurl.error = "libcurl.so.4 lacks the functions smolder uses";
+		libcurl.global_init = NULL;
+	}
+}
+
 static int add_header(struct uploader *u, const char *name, const char *value)
 {
 	struct curl_slist *l;
@@ -95,7 +145,7 @@ static int add_header(struct uploader *u, const char *name, const char *value)
 
 	if (asprintf(&line, "%s: %s", name, value) < 0)
 		return -ENOMEM;
-	l = curl_slist_append(u->headers, line);
+	l = libcurl.slist_append(u->headers, line);
 	free(line);
 	if (!l)
 		return -ENOMEM;
@@ -151,24 +201,25 @@ static int setup_curl(struct uploader *u)
 	CURL *c = u->curl;
 	int err = 0;
 
-	if (curl_easy_setopt(c, CURLOPT_URL, u->push_url) ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) || curl_easy_setopt(c, CURLOPT_POST, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->headers) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms) ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)u->total_ms) ||
-	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) ||
-	    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress) ||
-	    curl_easy_setopt(c, CURLOPT_XFERINFODATA, u) ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L))
+	if (libcurl.easy_setopt(c, CURLOPT_URL, u->push_url) ||
+	    libcurl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    libcurl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
+	    libcurl.easy_setopt(c, CURLOPT_POST, 1L) ||
+	    libcurl.easy_setopt(c, CURLOPT_HTTPHEADER, u->headers) ||
+	    libcurl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_ms) ||
+	    libcurl.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)u->total_ms) ||
+	    libcurl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) ||
+	    libcurl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) ||
+	    libcurl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L) ||
+	    libcurl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress) ||
+	    libcurl.easy_setopt(c, CURLOPT_XFERINFODATA, u) ||
+	    libcurl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L))
 		err = -EINVAL;
 	if (!err && u->basic_auth &&
-	    (curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) ||
-	     curl_easy_setopt(c, CURLOPT_USERPWD, u->basic_auth)))
+	    (libcurl.easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) ||
+	     libcurl.easy_setopt(c, CURLOPT_USERPWD, u->basic_auth)))
 		err = -EINVAL;
-	if (!err && u->ca_file && curl_easy_setopt(c, CURLOPT_CAINFO, u->ca_file))
+	if (!err && u->ca_file && libcurl.easy_setopt(c, CURLOPT_CAINFO, u->ca_file))
 		err = -EINVAL;
 	return err;
 }
@@ -232,6 +283,12 @@ struct uploader *uploader__new(const struct uploader_opts *o)
 		err = -ENOMEM;
 		goto out_free;
 	}
+	pthread_once(&libcurl.once, libcurl_load);
+	if (!libcurl.global_init) {
+		uploader__logf(u->log, u->log_ctx, UPLOADER_LOG_ERR, "upload: %s", libcurl.error);
+		err = -ENOENT;
+		goto out_free;
+	}
 	/* An empty Expect: skips the 100-continue round trip on large bodies. */
 	err = add_header(u, "Content-Type", "application/proto");
 	if (!err)
@@ -270,12 +327,12 @@ struct uploader *uploader__new(const struct uploader_opts *o)
 	if (o->no_thread)
 		return u;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+	if (libcurl.global_init(CURL_GLOBAL_DEFAULT)) {
 		err = -ENOMEM;
 		goto out_free;
 	}
 	u->curl_global = true;
-	u->curl = curl_easy_init();
+	u->curl = libcurl.easy_init();
 	if (!u->curl) {
 		err = -ENOMEM;
 		goto out_free;
@@ -307,10 +364,11 @@ void uploader__free(struct uploader *u)
 		pthread_join(u->thread, NULL);
 	}
 	if (u->curl)
-		curl_easy_cleanup(u->curl);
+		libcurl.easy_cleanup(u->curl);
 	if (u->curl_global)
-		curl_global_cleanup();
-	curl_slist_free_all(u->headers);
+		libcurl.global_cleanup();
+	if (u->headers)
+		libcurl.slist_free_all(u->headers);
 	uploader_spool__free(u->spool);
 	pthread_cond_destroy(&u->cond);
 	pthread_mutex_destroy(&u->lock);
@@ -543,17 +601,17 @@ static void post(struct uploader *u, const uint8_t *body, size_t len, struct res
 	long status = 0;
 
 	errbuf[0] = '\0';
-	curl_easy_setopt(u->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(u->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(u->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(u->curl, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(u->curl, CURLOPT_WRITEDATA, r);
-	res = curl_easy_perform(u->curl);
+	libcurl.easy_setopt(u->curl, CURLOPT_ERRORBUFFER, errbuf);
+	libcurl.easy_setopt(u->curl, CURLOPT_POSTFIELDS, body);
+	libcurl.easy_setopt(u->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	libcurl.easy_setopt(u->curl, CURLOPT_HEADERDATA, r);
+	libcurl.easy_setopt(u->curl, CURLOPT_WRITEDATA, r);
+	res = libcurl.easy_perform(u->curl);
 	if (res == CURLE_OK)
-		curl_easy_getinfo(u->curl, CURLINFO_RESPONSE_CODE, &status);
+		libcurl.easy_getinfo(u->curl, CURLINFO_RESPONSE_CODE, &status);
 	else if (!errbuf[0])
-		snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(res));
-	curl_easy_setopt(u->curl, CURLOPT_ERRORBUFFER, NULL);
+		snprintf(errbuf, CURL_ERROR_SIZE, "%s", libcurl.easy_strerror(res));
+	libcurl.easy_setopt(u->curl, CURLOPT_ERRORBUFFER, NULL);
 	*ret_status = status;
 }
 
