@@ -123,7 +123,7 @@ static int64_t module_mapping(struct build_ctx *c, const char *module)
 
 	snprintf(file, sizeof(file), "[%s]", module);
 	md.filename = file;
-	f = fopen("/proc/modules", "re");
+	f = fopen(c->meta->modules_path ? c->meta->modules_path : "/proc/modules", "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		/* "name size refcount deps state address" */
 		if (sscanf(line, "%255s %llu %*s %*s %*s %llx", name, &size, &addr) == 3 &&

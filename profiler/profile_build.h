@@ -38,6 +38,7 @@ struct profile_meta {
 	bool proc_labels; /* add cgroup, systemd_unit, container_id labels */
 	const char *const *extra_labels; /* "key=value", on every sample */
 	size_t nr_extra_labels;
+	const char *modules_path; /* where module address ranges are read; NULL: /proc/modules */
 };
 
 struct profile_build_stats {
