@@ -79,6 +79,9 @@ MS=$!
 measure perf "$PPID_" &
 MP=$!
 wait "$MS" "$MP"
+# Peak RSS as the kernel counts it (VmHWM), which 10 s samples can miss.
+HWM_SMOLDER=$(awk '/^VmHWM:/ {print $2}' /proc/"$SPID"/status 2>/dev/null || echo 0)
+HWM_PERF=$(awk '/^VmHWM:/ {print $2}' /proc/"$PPID_"/status 2>/dev/null || echo 0)
 kill -TERM "$SPID"
 wait "$SPID" || true
 wait "$PPID_" || true
@@ -86,14 +89,18 @@ stop_load
 STORE_BYTES=$(du -sb "$OUT/store" | awk '{print $1}')
 WINDOWS=$(find "$OUT/store" -name '*.pb.gz' | wc -l)
 PERF_BYTES=$(stat -c %s "$OUT/perf.data" 2>/dev/null || echo 0)
-PERF_LOST=$(perf report -i "$OUT/perf.data" --stats 2>/dev/null | awk '/LOST/ {s += $NF} END {print s + 0}')
+# A perf.data perf cannot report on (an hour's is large) must not lose the summary.
+PERF_LOST=$( (perf report -i "$OUT/perf.data" --stats 2>/dev/null || true) |
+	awk '/LOST/ {s += $NF} END {print s + 0}')
 rm -f "$OUT/perf.data"
 
 echo "smolder agent vs perf record -a -g, ${SECS} s each, ${FREQ} Hz, ${NCPU} CPUs ($(uname -r))"
 echo "load: one busy 'shares' per CPU + ~1,000 short-lived processes/min (20 ms CPU each)"
-python3 - "$OUT" "$SECS" "$NCPU" "$STORE_BYTES" "$WINDOWS" "$PERF_BYTES" "$PERF_LOST" "$WINDOW" <<'PY'
+python3 - "$OUT" "$SECS" "$NCPU" "$STORE_BYTES" "$WINDOWS" "$PERF_BYTES" "$PERF_LOST" "$WINDOW" \
+	"$HWM_SMOLDER" "$HWM_PERF" <<'PY'
 import re, sys
-out, secs, ncpu, store, windows, perf_bytes, perf_lost, window = sys.argv[1:]
+out, secs, ncpu, store, windows, perf_bytes, perf_lost, window, hwm_s, hwm_p = sys.argv[1:]
+hwm = {"smolder": int(hwm_s) / 1024, "perf": int(hwm_p) / 1024}
 secs, ncpu = int(secs), int(ncpu)
 
 def series(name):
@@ -119,9 +126,9 @@ for l in open(f"{out}/smolder.log"):
     if m:
         samples += int(m.group(1)); lost += int(m.group(2))
 rows = {n: summary(n) for n in ("smolder", "perf")}
-print(f"{'tool':<9}{'cpu s':>9}{'machine %':>11}{'RSS MiB: 10s':>14}{'min>10%':>9}{'max>10%':>9}{'last':>7}")
+print(f"{'tool':<9}{'cpu s':>9}{'machine %':>11}{'RSS MiB: 10s':>14}{'min>10%':>9}{'max>10%':>9}{'last':>7}{'VmHWM':>7}")
 for n, (tot, share, _, first, lo, hi, last) in rows.items():
-    print(f"{n:<9}{tot:>9.2f}{share:>11.3f}{first:>14.1f}{lo:>9.1f}{hi:>9.1f}{last:>7.1f}")
+    print(f"{n:<9}{tot:>9.2f}{share:>11.3f}{first:>14.1f}{lo:>9.1f}{hi:>9.1f}{last:>7.1f}{hwm[n]:>7.1f}")
 for n, r in rows.items():
     print(f"{n} CPU % of the machine, minute by minute: " + " ".join(f"{x:.3f}" for x in r[2]))
 print(f"smolder RSS every 10 s (MiB): " + " ".join(f"{r / 1024:.1f}" for _, _, r in series('smolder')))
