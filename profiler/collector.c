@@ -742,7 +742,10 @@ struct collector *collector__new(const struct collector_opts *opts)
 	pthread_mutex_init(&c->queue_lock, NULL);
 	pthread_cond_init(&c->queue_cond, NULL);
 	c->procs = proctable__new(COLLECTOR_MAX_PROCS);
-	c->sym = symbolizer__new(&(struct symbolizer_opts){.max_bytes = opts->sym_bytes});
+	c->sym = symbolizer__new(&(struct symbolizer_opts){
+		.max_bytes = opts->sym_bytes,
+		.max_inflate_bytes = opts->sym_inflate_bytes,
+	});
 	c->cur = aggregate__new(opts->agg_bytes);
 	c->next = aggregate__new(opts->agg_bytes);
 	c->preloads = calloc(COLLECTOR_MAX_PRELOADS, sizeof(*c->preloads));

@@ -51,6 +51,7 @@ struct collector_opts {
 	bool align; /* windows end on wall-clock multiples of window_ns */
 	size_t agg_bytes; /* cap of one window's aggregate */
 	size_t sym_bytes; /* symbolizer cache cap; 0: its default */
+	size_t sym_inflate_bytes; /* one file's inflated DWARF; 0: a quarter of sym_bytes */
 	size_t unwind_bytes; /* CFI table cache cap; 0: the default, 24 MiB */
 	bool proc_labels; /* label samples with cgroup, systemd_unit, container_id */
 	const char *const *comments; /* borrowed for the collector's life */

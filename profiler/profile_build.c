@@ -4,7 +4,9 @@
  *
  * Every distinct (address space, address) is named once: a small open-
  * addressing table maps it to its pprof location id, so a hot frame shared by
- * thousands of stacks costs one symbolizer lookup. Kernel addresses share one
+ * thousands of stacks costs one symbolizer lookup. User frames are named
+ * first, sorted by the file they are in (name_user_frames()), so that the
+ * symbolizer needs one file's DWARF at a time. Kernel addresses share one
  * address space; a user address is keyed by its process generation.
  *
  * Stacks are leaf first, kernel frames before user frames. Every kernel frame
@@ -48,8 +50,20 @@ struct build_ctx {
 	size_t used;
 	uint64_t *loc_ids; /* scratch: one stack's location ids */
 	uint64_t truncated_loc; /* the synthetic [truncated] root, once made */
+	struct user_frame *todo; /* distinct user frames, before they are named */
+	size_t nr_todo, cap_todo;
 	struct profile_build_stats stats;
 };
+
+/* A distinct user frame, sorted by the file it is in before it is named. */
+struct user_frame {
+	uint64_t dev;
+	uint64_t inode;
+	uint64_t space;
+	uint64_t addr;
+};
+
+#define SLOT_PENDING UINT64_MAX /* a user frame seen, named by name_user_frames() */
 
 static inline size_t slot_hash(uint64_t space, uint64_t addr)
 {
@@ -238,6 +252,98 @@ static int64_t location(struct build_ctx *c, uint64_t space, uint64_t addr)
 	return id;
 }
 
+static int cmp_user_frame(const void *a, const void *b)
+{
+	const struct user_frame *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	if (x->space != y->space)
+		return x->space < y->space ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Reserves a slot for each distinct user frame of e and lists the frame. */
+static int collect_user_frames(const struct agg_entry *e, void *arg)
+{
+	struct build_ctx *c = arg;
+	const struct agg_key *k = &e->key;
+	uint64_t space = (uint64_t)k->gen << 32 | k->pid, addr;
+	struct user_frame *grown;
+	struct loc_slot *slot;
+	size_t i;
+	int err;
+
+	for (i = 0; i < k->nr_user; i++) {
+		addr = e->frames[k->nr_kernel + i];
+		if ((c->used + 1) * 2 > c->nr_slots) {
+			err = slots_grow(c);
+			if (err)
+				return err;
+		}
+		slot = slot_find(c, space, addr);
+		if (slot->id)
+			continue;
+		if (c->nr_todo == c->cap_todo) {
+			c->cap_todo = c->cap_todo ? c->cap_todo * 2 : 4096;
+			grown = realloc(c->todo, c->cap_todo * sizeof(*c->todo));
+			if (!grown)
+				return -ENOMEM;
+			c->todo = grown;
+		}
+		c->todo[c->nr_todo++] = (struct user_frame){.space = space, .addr = addr};
+		slot->space = space;
+		slot->addr = addr;
+		slot->id = SLOT_PENDING;
+		c->used++;
+	}
+	return 0;
+}
+
+/*
+ * Names every distinct user frame, one file after another: the symbolizer
+ * then needs one file's DWARF at a time, and under its cap the files done
+ * with are evicted instead of all being held at once.
+ */
+static int name_user_frames(struct build_ctx *c, const struct aggregate *agg)
+{
+	struct sym_map_entry m;
+	struct user_frame *f;
+	char path[4096];
+	int64_t id;
+	size_t i;
+	int err;
+
+	err = aggregate__for_each(agg, collect_user_frames, c);
+	for (i = 0; !err && i < c->nr_todo; i++) {
+		f = &c->todo[i];
+		if (!c->procs->find_mapping(c->procs->ctx, (pid_t)(uint32_t)f->space,
+					    (uint32_t)(f->space >> 32), f->addr, &m, path,
+					    sizeof(path))) {
+			f->dev = (uint64_t)m.dev_major << 32 | m.dev_minor;
+			f->inode = m.inode;
+		}
+	}
+	if (!err && c->nr_todo)
+		qsort(c->todo, c->nr_todo, sizeof(*c->todo), cmp_user_frame);
+	for (i = 0; !err && i < c->nr_todo; i++) {
+		f = &c->todo[i];
+		c->stats.frames++;
+		id = user_location(c, (pid_t)(uint32_t)f->space, (uint32_t)(f->space >> 32),
+				   f->addr);
+		if (id < 0)
+			err = (int)id;
+		else
+			slot_find(c, f->space, f->addr)->id = (uint64_t)id;
+	}
+	free(c->todo);
+	c->todo = NULL;
+	c->nr_todo = c->cap_todo = 0;
+	return err;
+}
+
 /* The root of a user stack deeper than the copied window: never garbage frames. */
 static const struct pprof_line_desc truncated_line = {.name = "[truncated]"};
 
@@ -362,9 +468,10 @@ int profile_build(const struct aggregate *agg, const struct proc_source *procs,
 		goto out;
 	}
 	err = slots_grow(&c);
-	if (err)
-		goto out;
-	err = aggregate__for_each(agg, add_entry, &c);
+	if (!err)
+		err = name_user_frames(&c, agg);
+	if (!err)
+		err = aggregate__for_each(agg, add_entry, &c);
 out:
 	free(c.slots);
 	free(c.loc_ids);

@@ -30,12 +30,15 @@
 #define RECORD_MAX_PIDS	 SMOLDER_MAX_PIDS
 #define RECORD_AGG_BYTES (256UL << 20)
 /*
- * record is short-lived and names come first: the symbolizer's default cap
- * (64 MiB, a quarter of it for one file's inflated DWARF) keeps file:line for
- * large debug files such as libc6-dbg's. The agent trades that for memory.
+ * record names the frames of one file after another when it builds the
+ * profile, so its symbolizer needs one large file's DWARF at a time: a
+ * 12 MiB cache, and up to 16 MiB inflated for one file, keep file:line for
+ * large debug files such as libc6-dbg's (8.4 MiB inflated) while the files
+ * done with are evicted. The agent trades file:line of such files for memory.
  */
-#define RECORD_SYM_BYTES    0
-#define RECORD_UNWIND_BYTES (8UL << 20)
+#define RECORD_SYM_BYTES     (12UL << 20)
+#define RECORD_INFLATE_BYTES (16UL << 20)
+#define RECORD_UNWIND_BYTES  (8UL << 20)
 
 static volatile sig_atomic_t record_stop;
 
@@ -364,6 +367,7 @@ int cmd_record(int argc, char **argv)
 	co.sampler.ringbuf_ms = 500;
 	co.agg_bytes = RECORD_AGG_BYTES;
 	co.sym_bytes = RECORD_SYM_BYTES;
+	co.sym_inflate_bytes = RECORD_INFLATE_BYTES;
 	co.unwind_bytes = RECORD_UNWIND_BYTES;
 	co.comments = comments;
 	co.nr_comments = 1;

@@ -401,7 +401,7 @@ int sym_dwarf__open_fd(int fd, size_t max_inflate, struct sym_dwarf **ret)
 		goto out;
 	}
 	/* Compressed DWARF: only what we read, inflated by us (debug_image.c). */
-	err = sym_dwarf__image(d->elf, max_inflate, &image, &image_len);
+	err = sym_dwarf__image(d->elf, max_inflate, true, &image, &image_len);
 	if (!err) {
 		elf_end(d->elf);
 		d->image = image;
@@ -450,7 +450,7 @@ int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret)
 		err = -ENOEXEC;
 		goto out;
 	}
-	err = sym_dwarf__image(d->elf, 0, &image, &image_len);
+	err = sym_dwarf__image(d->elf, 0, false, &image, &image_len);
 	if (!err) {
 		elf_end(d->elf);
 		free(d->image);

@@ -163,9 +163,10 @@ int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret);
  * elf_memory(). -ENOENT when there is none (read elf as it is) or elf is not
  * 64-bit little-endian ET_EXEC/ET_DYN; -EFBIG past max_bytes (0: no cap but
  * SYM_ELF_MAX_FILE_BYTES); -ENOTSUP for an unknown compression; -EBADMSG for
- * a corrupt section; -ENOMEM.
+ * a corrupt section; -ENOMEM. mapped: elf is a file mapped by libelf, whose
+ * pages may be dropped once read.
  */
-int sym_dwarf__image(struct Elf *elf, size_t max_bytes, void **ret, size_t *ret_len);
+int sym_dwarf__image(struct Elf *elf, size_t max_bytes, bool mapped, void **ret, size_t *ret_len);
 /*
  * Frames for an ELF vaddr, innermost first, physical function last (only it
  * when !inlines). Frame 0 carries the line-table row; its name is NULL when
