@@ -24,8 +24,8 @@
 
 #define KERNEL_START 0xffff800000000000ULL
 
-static int no_mapping(void *ctx, pid_t pid, uint32_t gen, uint64_t addr,
-		      struct sym_map_entry *ret, char *path, size_t path_len)
+static int no_mapping(void *ctx, pid_t pid, uint32_t gen, uint64_t addr, struct sym_map_entry *ret,
+		      char *path, size_t path_len)
 {
 	return -ENOENT;
 }
@@ -82,8 +82,8 @@ static size_t mappings_named(const pprof_profile_t *p, const char *file)
 static void test_module_mappings(void **state)
 {
 	/* Leaf first; every frame but the leaf is a return address (named at - 1). */
-	const uint64_t one[] = {0xffffffffc0001810ULL, 0xffffffffc0003011ULL,
-				0xffffffffc0005021ULL, 0xffffffff81001011ULL};
+	const uint64_t one[] = {0xffffffffc0001810ULL, 0xffffffffc0003011ULL, 0xffffffffc0005021ULL,
+				0xffffffff81001011ULL};
 	const uint64_t two[] = {0xffffffffc0001004ULL, 0xffffffff81001011ULL};
 	struct symbolizer_opts so = {
 		.kallsyms = SMOLDER_DATA_DIR "/kallsyms.txt",
