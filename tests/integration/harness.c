@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* Integration-test helpers; see harness.h. */
 #define _GNU_SOURCE /* asprintf */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -335,4 +338,46 @@ bool itest_has_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample
 			return true;
 	}
 	return false;
+}
+
+bool itest_comm_is(pid_t pid, const char *want)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return !strcmp(comm, want);
+}
+
+/* Waits up to 5 s for pid to run a program whose comm is want. */
+bool itest_wait_comm(pid_t pid, const char *want)
+{
+	int i;
+
+	for (i = 0; i < 500 && !itest_comm_is(pid, want); i++)
+		usleep(10 * 1000);
+	return itest_comm_is(pid, want);
+}
+
+int itest_free_port(void)
+{
+	struct sockaddr_in sa = {0};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len))
+		abort();
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
 }

@@ -74,4 +74,11 @@ char *itest_read_log(const char *path);
 bool itest_has_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
 		     const char *prefix);
 
+/* True when pid's comm is want. */
+bool itest_comm_is(pid_t pid, const char *want);
+/* Waits up to 5 s for pid to run a program whose comm is want. */
+bool itest_wait_comm(pid_t pid, const char *want);
+/* A free TCP port on 127.0.0.1 (aborts when none can be had). */
+int itest_free_port(void);
+
 #endif /* SMOLDER_TESTS_HARNESS_H */

@@ -82,32 +82,6 @@ static void stop(pid_t pid)
 	itest_wait(pid);
 }
 
-static bool comm_is(pid_t pid, const char *want)
-{
-	char path[64], comm[64] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return !strcmp(comm, want);
-}
-
-/* Waits up to 5 s for pid to run a program whose comm is want. */
-static bool wait_comm(pid_t pid, const char *want)
-{
-	int i;
-
-	for (i = 0; i < 500 && !comm_is(pid, want); i++)
-		usleep(10 * 1000);
-	return comm_is(pid, want);
-}
-
 /* Runs workload for WORKLOAD_SECONDS and records it; NULL on failure. */
 static pprof_profile_t *record_workload(const char *workload, const char *out, pid_t *ret_pid)
 {
@@ -414,7 +388,7 @@ static void test_debug_file_in_private_mount(void **state)
 		 WORKLOAD_SECONDS);
 	pid = itest_spawn(argv);
 	/* The premise: the host has no such debug file, the process does. */
-	premise = wait_comm(pid, "names_nsdebug") && access(host_copy, F_OK);
+	premise = itest_wait_comm(pid, "names_nsdebug") && access(host_copy, F_OK);
 	if (premise) {
 		char in_root[8192];
 

@@ -71,32 +71,6 @@ static void assert_leaf_share(const pprof_profile_t *p, pid_t pid, const char *w
 	assert_true(named * 100 >= total * MIN_SHARE);
 }
 
-static bool comm_is(pid_t pid, const char *want)
-{
-	char path[64], comm[64] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return !strcmp(comm, want);
-}
-
-/* Waits up to 5 s for pid to run a program whose comm is want. */
-static bool wait_comm(pid_t pid, const char *want)
-{
-	int i;
-
-	for (i = 0; i < 500 && !comm_is(pid, want); i++)
-		usleep(10 * 1000);
-	return comm_is(pid, want);
-}
-
 /* The first child of ppid found in /proc whose comm is want, waiting up to 5 s; -1 if none. */
 static pid_t find_child(pid_t ppid, const char *want)
 {
@@ -120,7 +94,7 @@ static pid_t find_child(pid_t ppid, const char *want)
 			if (fgets(line, sizeof(line), f)) {
 				close_paren = strrchr(line, ')');
 				if (close_paren && sscanf(close_paren, ") %*c %d", &parent) == 1 &&
-				    parent == ppid && comm_is(atoi(de->d_name), want))
+				    parent == ppid && itest_comm_is(atoi(de->d_name), want))
 					found = atoi(de->d_name);
 			}
 			fclose(f);
@@ -197,7 +171,7 @@ static void test_private_mount_namespace(void **state)
 		 WORKLOAD_NS_SPIN, bin, bin, WORKLOAD_SECONDS);
 	pid = itest_spawn(argv);
 	/* The premise: the host cannot see the binary by its path. */
-	hidden = wait_comm(pid, "ns_spin_mnt") && access(bin, F_OK);
+	hidden = itest_wait_comm(pid, "ns_spin_mnt") && access(bin, F_OK);
 	if (hidden)
 		p = itest_record_pid("mntns.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid, pid);
@@ -218,7 +192,7 @@ static void test_deleted_binary(void **state)
 
 	copy_file(WORKLOAD_NS_SPIN, bin);
 	pid = itest_spawn(argv);
-	deleted = wait_comm(pid, "ns_spin_del") && !unlink(bin);
+	deleted = itest_wait_comm(pid, "ns_spin_del") && !unlink(bin);
 	if (deleted)
 		p = itest_record_pid("deleted.pb.gz", pid, RECORD_SECONDS, "499");
 	stop(pid, pid);

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
 #include "pprof.h"
 #include "uploader.h"
 
@@ -57,21 +58,6 @@ static long long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = {0};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
 }
 
 static bool can_connect(int port)
@@ -328,7 +314,7 @@ static void test_faults(void **state)
 	size_t nr, k;
 	long long t429 = 0;
 	pid_t pid;
-	int port = free_port(), w, accepted;
+	int port = itest_free_port(), w, accepted;
 
 	fresh_dir("faults", spool, sizeof(spool));
 	u = new_uploader(port, spool, &lc, "secret-token", NULL, "team-a");
@@ -399,7 +385,7 @@ static void test_restart(void **state)
 	char spool[300];
 	size_t nr;
 	pid_t pid;
-	int port = free_port(), w;
+	int port = itest_free_port(), w;
 
 	fresh_dir("restart", spool, sizeof(spool));
 	/* First uploader: the server answers 500 to everything; it is stopped mid-retry. */
@@ -443,7 +429,7 @@ static void test_cli(void **state)
 	uint64_t loc_id;
 	size_t nr, k, a = 0, bsvc = 0;
 	pid_t pid;
-	int port = free_port(), i, status;
+	int port = itest_free_port(), i, status;
 
 	fresh_dir("cli", spool, sizeof(spool));
 	snprintf(prof, sizeof(prof), "%s/cli.pb.gz", tmpdir);

@@ -38,21 +38,6 @@ static char log_path[512];
 static int64_t store_times[MAX_TIMES];
 static size_t nr_store_times;
 
-static int free_port(void)
-{
-	struct sockaddr_in sa = {0};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static pid_t start_receiver(int port)
 {
 	char port_s[16];
@@ -157,7 +142,7 @@ static void test_agent_outage_restart(void **state)
 	struct uploader *u;
 	pid_t rpid, burn;
 	size_t i, first_run_items;
-	int port = free_port();
+	int port = itest_free_port();
 
 	snprintf(store, sizeof(store), "%s/store", itest_tmpdir());
 	snprintf(spool, sizeof(spool), "%s/spool", itest_tmpdir());

@@ -3,7 +3,7 @@
 add_executable(upload_receiver ${CMAKE_CURRENT_LIST_DIR}/upload_receiver.c)
 target_link_libraries(upload_receiver PRIVATE PkgConfig::ZLIB)
 add_executable(test_upload ${CMAKE_CURRENT_LIST_DIR}/test_upload.c)
-target_link_libraries(test_upload PRIVATE PkgConfig::CMOCKA smolder_uploader smolder_proto)
+target_link_libraries(test_upload PRIVATE PkgConfig::CMOCKA itest_harness smolder_uploader smolder_proto)
 target_compile_definitions(test_upload PRIVATE
 	"UPLOAD_RECEIVER=\"$<TARGET_FILE:upload_receiver>\""
 	"SMOLDER_BIN=\"$<TARGET_FILE:smolder>\"")
