@@ -159,9 +159,11 @@ static void enqueue_preloads(struct collector *c, const struct preload *pl, size
 }
 
 /*
- * The mappings this sample's user frames are in, the first time each is
- * seen: only files that samples land in are parsed (symbols, debug file),
- * not every library every process maps.
+ * One pass over the sample's user frames, under one lock: code mapped since
+ * the maps were read (dlopen, JITs) has them read again, a few times; and
+ * the mappings the frames are in are queued for the worker the first time
+ * each is seen, so only files that samples land in are parsed (symbols,
+ * debug file), not every library every process maps.
  */
 static void want_mappings(struct collector *c, const struct smolder_sample *s,
 			  const uint64_t *ustack, size_t nu)
@@ -170,11 +172,17 @@ static void want_mappings(struct collector *c, const struct smolder_sample *s,
 	struct sym_map_entry *m;
 	struct proc_entry *p;
 	size_t i, nr = 0;
+	bool reread = false;
 
 	pthread_mutex_lock(&c->procs_lock);
 	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
 	for (i = 0; p && i < nu && nr < sizeof(pl) / sizeof(pl[0]); i++) {
 		m = (struct sym_map_entry *)sym_maps__find(&p->maps, ustack[i]);
+		if (!m && !reread && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD) {
+			reread = true;
+			read_maps(c, p);
+			m = (struct sym_map_entry *)sym_maps__find(&p->maps, ustack[i]);
+		}
 		if (!m || m->sampled)
 			continue;
 		m->sampled = true;
@@ -203,26 +211,6 @@ static void new_generation(struct collector *c, const struct smolder_sample *s)
 			snprintf(p->cgroup, sizeof(p->cgroup), "%s", cg.cgroup);
 			snprintf(p->systemd_unit, sizeof(p->systemd_unit), "%s", cg.systemd_unit);
 			snprintf(p->container_id, sizeof(p->container_id), "%s", cg.container_id);
-		}
-	}
-	pthread_mutex_unlock(&c->procs_lock);
-}
-
-/* Code mapped since the maps were read (dlopen, JITs): read them again, a few times. */
-static void check_addresses(struct collector *c, const struct smolder_sample *s,
-			    const uint64_t *ustack, size_t nu)
-{
-	struct proc_entry *p;
-	size_t i;
-
-	pthread_mutex_lock(&c->procs_lock);
-	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
-	if (p && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD) {
-		for (i = 0; i < nu; i++) {
-			if (!sym_maps__find(&p->maps, ustack[i])) {
-				read_maps(c, p);
-				break;
-			}
 		}
 	}
 	pthread_mutex_unlock(&c->procs_lock);
@@ -479,8 +467,6 @@ static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 	if (s->hdr.pid && (s->flags & SMOLDER_SAMPLE_F_FIRST) &&
 	    !(s->flags & SMOLDER_SAMPLE_F_KTHREAD))
 		new_generation(c, s);
-	else if (s->hdr.pid && nu)
-		check_addresses(c, s, ustack, nu);
 
 	if (s->flags & SMOLDER_SAMPLE_F_STACK_COPY) {
 		nu = unwind_sample(c, s, size, &flags);
