@@ -50,11 +50,12 @@ static uint64_t read_n(struct cursor *c, unsigned int n)
 	return v;
 }
 
-static uint64_t read_uleb(struct cursor *c)
+/* LEB128 bits; *ret_shift and *ret_last say where it ended, for the sign. */
+static uint64_t read_leb(struct cursor *c, unsigned int *ret_shift, uint8_t *ret_last)
 {
 	uint64_t v = 0;
 	unsigned int shift = 0;
-	uint8_t b;
+	uint8_t b = 0;
 
 	do {
 		if (c->bad || c->p >= c->end) {
@@ -66,26 +67,26 @@ static uint64_t read_uleb(struct cursor *c)
 			v |= (uint64_t)(b & 0x7f) << shift;
 		shift += 7;
 	} while (b & 0x80);
+	*ret_shift = shift;
+	*ret_last = b;
 	return v;
+}
+
+static uint64_t read_uleb(struct cursor *c)
+{
+	unsigned int shift;
+	uint8_t last;
+
+	return read_leb(c, &shift, &last);
 }
 
 static int64_t read_sleb(struct cursor *c)
 {
-	uint64_t v = 0;
 	unsigned int shift = 0;
-	uint8_t b;
+	uint8_t last = 0;
+	uint64_t v = read_leb(c, &shift, &last);
 
-	do {
-		if (c->bad || c->p >= c->end) {
-			c->bad = true;
-			return 0;
-		}
-		b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
+	if (shift < 64 && (last & 0x40))
 		v |= ~0ull << shift;
 	return (int64_t)v;
 }
