@@ -20,8 +20,6 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -159,26 +157,6 @@ static int kept_fill(const struct kept *k, uint8_t *dst)
 	return -EBADMSG;
 }
 
-/*
- * The compressed bytes were read through libelf's private read-only
- * mapping of the file: dropping those pages once inflated keeps the file
- * and its image from being resident together (they stay in the page cache).
- * Advice only, and only for a mapped file: in a buffer of ours it would
- * zero the bytes.
- */
-static void drop_pages(const void *p, size_t len)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	uintptr_t start, end;
-
-	if (!len || page <= 0)
-		return;
-	start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-	end = ((uintptr_t)p + len) & ~((uintptr_t)page - 1);
-	if (end > start)
-		madvise((void *)start, end - start, MADV_DONTNEED);
-}
-
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) / a * a;
@@ -220,8 +198,9 @@ static int image_write(const GElf_Ehdr *ehdr, struct kept *kept, size_t nr, size
 			free(img);
 			return err;
 		}
+		/* Read through libelf's mapping of the file: not needed again. */
 		if (mapped)
-			drop_pages(kept[i].src, kept[i].src_len);
+			sym_drop_pages(kept[i].src, kept[i].src_len);
 		sh[i + 1] = (Elf64_Shdr){
 			.sh_name = (Elf64_Word)names_len,
 			.sh_type = kept[i].shdr.sh_type,

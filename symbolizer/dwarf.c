@@ -285,6 +285,21 @@ static size_t inflated_bytes(struct sym_dwarf *d)
 	return size > SIZE_MAX ? SIZE_MAX : (size_t)size;
 }
 
+void sym_drop_pages(const void *p, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t start, end;
+
+	if (!p || !len || page <= 0)
+		return;
+	/* Whole pages inside [p, p + len) only: the edges may hold other data. */
+	start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	end = ((uintptr_t)p + len) & ~((uintptr_t)page - 1);
+	/* Advice only: on failure the pages just stay resident. */
+	if (end > start)
+		madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 /*
  * The file is mapped read-only and private, so its pages are the page
  * cache's: dropping them from this process costs nothing but a minor fault
@@ -294,21 +309,13 @@ static size_t inflated_bytes(struct sym_dwarf *d)
  */
 static void release_pages(struct sym_dwarf *d)
 {
-	uintptr_t start, end;
 	size_t size = 0;
-	long page;
 	char *raw;
 
 	if (d->image || !d->elf)
 		return;
 	raw = elf_rawfile(d->elf, &size);
-	page = sysconf(_SC_PAGESIZE);
-	if (!raw || !size || page <= 0)
-		return;
-	start = (uintptr_t)raw & ~((uintptr_t)page - 1);
-	end = (uintptr_t)raw + size;
-	/* Advice only: on failure the pages just stay resident. */
-	madvise((void *)start, end - start, MADV_DONTNEED);
+	sym_drop_pages(raw, size);
 }
 
 /* .debug_line, its string sections, .debug_info and .debug_abbrev as libdw left them. */

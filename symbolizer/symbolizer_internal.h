@@ -168,6 +168,12 @@ int sym_dwarf__open_mem(const void *buf, size_t len, struct sym_dwarf **ret);
  */
 int sym_dwarf__image(struct Elf *elf, size_t max_bytes, bool mapped, void **ret, size_t *ret_len);
 /*
+ * Drops the whole pages of [p, p + len), in a read-only private file mapping,
+ * from our resident set (they stay in the page cache). Never on memory of
+ * our own: that would zero it.
+ */
+void sym_drop_pages(const void *p, size_t len);
+/*
  * Frames for an ELF vaddr, innermost first, physical function last (only it
  * when !inlines). Frame 0 carries the line-table row; its name is NULL when
  * no function DIE covers vaddr. Strings are borrowed from d. *ret_nr is 0
