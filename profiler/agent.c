@@ -396,10 +396,11 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		(double)a->status.rss_bytes / (1 << 20), kept ? " (not yet stored)" : "");
 	if (smolder_verbosity >= 1)
 		log_info(
-			"window %llu: symbolizer %zu files %.1f MiB (%llu evicted), %zu mappings; unwind %zu tables %.1f MiB (%llu evicted); %llu processes reaped, %llu evicted",
+			"window %llu: symbolizer %zu files %.1f MiB (%llu evicted, %llu DWARF units unloaded), %zu mappings; unwind %zu tables %.1f MiB (%llu evicted); %llu processes reaped, %llu evicted",
 			(unsigned long long)w->seq, cs.sym.elf_cached,
 			(double)cs.sym.bytes_cached / (1 << 20),
-			(unsigned long long)cs.sym.elf_evictions, cs.sym.mappings_cached,
+			(unsigned long long)cs.sym.elf_evictions,
+			(unsigned long long)cs.sym.dwarf_unit_evictions, cs.sym.mappings_cached,
 			cs.unwind.nr_tables, (double)cs.unwind.bytes / (1 << 20),
 			(unsigned long long)cs.unwind.evictions,
 			(unsigned long long)cs.procs.reaped, (unsigned long long)cs.procs.evicted);

@@ -88,7 +88,8 @@ struct collector {
 	struct collector_stats stats; /* samples, dropped, windows, *_dropped */
 
 	/* sampling thread: user-space unwinding */
-	struct unwind_cache *unwind;
+	struct unwind_cache *unwind; /* NULL once sampling has stopped */
+	struct unwind_cache_stats unwind_final;
 	struct file_key *file_keys; /* COLLECTOR_FILE_KEYS slots: (dev, inode) -> CFI cache key */
 	size_t nr_file_keys;
 	const void *vdso_image; /* our own vDSO: the same image in every process */
@@ -613,6 +614,7 @@ static void build_window(struct collector *c, struct pending_window *pw)
 		.comments = c->opts.comments,
 		.nr_comments = c->opts.nr_comments,
 		.proc_labels = c->opts.proc_labels,
+		.one_shot = !c->opts.window_ns,
 	};
 	struct pprof_builder *b = NULL;
 	struct proctable_stats ps;
@@ -833,6 +835,16 @@ int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t dea
 
 	/* Stop sampling, drain, and close what is open: nothing sampled is left behind. */
 	sampler__stop(c->sampler);
+	/*
+	 * The ring buffer, the BPF maps and the CFI tables are of no more use: the
+	 * last windows are built without them held.
+	 */
+	pthread_mutex_lock(&c->queue_lock);
+	sampler__release(c->sampler);
+	unwind_cache__stats(c->unwind, &c->unwind_final);
+	unwind_cache__free(c->unwind);
+	c->unwind = NULL;
+	pthread_mutex_unlock(&c->queue_lock);
 	now = now_ns(CLOCK_MONOTONIC);
 	if (now < c->cur_end_ns) {
 		c->cur_end_ns = now;
@@ -878,10 +890,14 @@ void collector__stats(struct collector *c, struct collector_stats *ret)
 {
 	pthread_mutex_lock(&c->queue_lock);
 	*ret = c->stats;
-	pthread_mutex_unlock(&c->queue_lock);
+	/* The sampling thread frees the BPF objects and CFI cache under this lock when it stops. */
+	if (c->unwind)
+		unwind_cache__stats(c->unwind, &ret->unwind);
+	else
+		ret->unwind = c->unwind_final;
 	sampler__counters(c->sampler, &ret->bpf);
+	pthread_mutex_unlock(&c->queue_lock);
 	symbolizer__stats(c->sym, &ret->sym);
-	unwind_cache__stats(c->unwind, &ret->unwind);
 	pthread_mutex_lock(&c->procs_lock);
 	proctable__stats(c->procs, &ret->procs);
 	ret->maps_errors = c->maps_errors;

@@ -59,6 +59,7 @@ struct build_ctx {
 struct user_frame {
 	uint64_t dev;
 	uint64_t inode;
+	uint64_t file_off; /* addr's offset in the file: same order as its ELF address */
 	uint64_t space;
 	uint64_t addr;
 };
@@ -252,6 +253,12 @@ static int64_t location(struct build_ctx *c, uint64_t space, uint64_t addr)
 	return id;
 }
 
+/* Kernel frame i of e: return addresses point past their call. */
+static uint64_t kernel_frame(const struct agg_entry *e, size_t i)
+{
+	return e->frames[i] - (i > 0);
+}
+
 static int cmp_user_frame(const void *a, const void *b)
 {
 	const struct user_frame *x = a, *y = b;
@@ -260,6 +267,8 @@ static int cmp_user_frame(const void *a, const void *b)
 		return x->dev < y->dev ? -1 : 1;
 	if (x->inode != y->inode)
 		return x->inode < y->inode ? -1 : 1;
+	if (x->file_off != y->file_off)
+		return x->file_off < y->file_off ? -1 : 1;
 	if (x->space != y->space)
 		return x->space < y->space ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
@@ -303,9 +312,10 @@ static int collect_user_frames(const struct agg_entry *e, void *arg)
 }
 
 /*
- * Names every distinct user frame, one file after another: the symbolizer
- * then needs one file's DWARF at a time, and under its cap the files done
- * with are evicted instead of all being held at once.
+ * Names every distinct user frame, one file after another and by address
+ * within a file: the symbolizer then needs one file's DWARF at a time, and
+ * one unit of it after another. Under its caps the files and units done
+ * with are unloaded instead of all being held at once.
  */
 static int name_user_frames(struct build_ctx *c, const struct aggregate *agg)
 {
@@ -324,6 +334,7 @@ static int name_user_frames(struct build_ctx *c, const struct aggregate *agg)
 					    sizeof(path))) {
 			f->dev = (uint64_t)m.dev_major << 32 | m.dev_minor;
 			f->inode = m.inode;
+			f->file_off = f->addr - m.start + m.offset;
 		}
 	}
 	if (!err && c->nr_todo)
@@ -344,6 +355,21 @@ static int name_user_frames(struct build_ctx *c, const struct aggregate *agg)
 	return err;
 }
 
+/* Names the kernel frames of e: all of them before any user frame. */
+static int name_kernel_frames(const struct agg_entry *e, void *arg)
+{
+	struct build_ctx *c = arg;
+	int64_t id;
+	size_t i;
+
+	for (i = 0; i < e->key.nr_kernel; i++) {
+		id = location(c, KERNEL_SPACE, kernel_frame(e, i));
+		if (id < 0)
+			return (int)id;
+	}
+	return 0;
+}
+
 /* The root of a user stack deeper than the copied window: never garbage frames. */
 static const struct pprof_line_desc truncated_line = {.name = "[truncated]"};
 
@@ -355,14 +381,13 @@ static int add_entry(const struct agg_entry *e, void *arg)
 	char comm[AGG_COMM_LEN + 1], thread[AGG_COMM_LEN + 1];
 	char cgroup[PROC_CGROUP_LEN], unit[PROC_UNIT_LEN], cid[PROC_CID_LEN];
 	char extra[MAX_LABELS][128];
-	uint64_t space = (uint64_t)k->gen << 32 | k->pid, addr;
+	uint64_t space = (uint64_t)k->gen << 32 | k->pid;
 	size_t n = 0, i, nl = 4;
 	int64_t values[2], id;
 	const char *eq;
 
 	for (i = 0; i < k->nr_kernel; i++) {
-		addr = e->frames[i] - (i > 0);
-		id = location(c, KERNEL_SPACE, addr);
+		id = location(c, KERNEL_SPACE, kernel_frame(e, i));
 		if (id < 0)
 			return (int)id;
 		c->loc_ids[n++] = (uint64_t)id;
@@ -468,6 +493,11 @@ int profile_build(const struct aggregate *agg, const struct proc_source *procs,
 		goto out;
 	}
 	err = slots_grow(&c);
+	if (!err)
+		err = aggregate__for_each(agg, name_kernel_frames, &c);
+	/* Kernel frames first: then kallsyms and the user files' DWARF are never held at once. */
+	if (meta->one_shot)
+		symbolizer__drop_kernel(sym);
 	if (!err)
 		err = name_user_frames(&c, agg);
 	if (!err)

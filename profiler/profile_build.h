@@ -39,6 +39,7 @@ struct profile_meta {
 	const char *const *extra_labels; /* "key=value", on every sample */
 	size_t nr_extra_labels;
 	const char *modules_path; /* where module address ranges are read; NULL: /proc/modules */
+	bool one_shot; /* the symbolizer's only profile: its kernel table is freed once used */
 };
 
 struct profile_build_stats {

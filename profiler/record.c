@@ -274,10 +274,11 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		(unsigned long long)st->procs.evicted, (unsigned long long)st->procs.reaped,
 		(unsigned long long)st->maps_errors, (unsigned long long)st->preloads_dropped);
 	fprintf(stderr,
-		"  symbolizer: %llu hits, %llu misses, %llu evictions, %llu failures, %zu files, %zu KiB\n",
+		"  symbolizer: %llu hits, %llu misses, %llu evictions, %llu failures, %zu files, %zu KiB, %llu DWARF units unloaded\n",
 		(unsigned long long)st->sym.elf_hits, (unsigned long long)st->sym.elf_misses,
 		(unsigned long long)st->sym.elf_evictions, (unsigned long long)st->sym.elf_failures,
-		st->sym.elf_cached, st->sym.bytes_cached / 1024);
+		st->sym.elf_cached, st->sym.bytes_cached / 1024,
+		(unsigned long long)st->sym.dwarf_unit_evictions);
 	fprintf(stderr,
 		"  unwind: %zu CFI tables, %zu KiB, %llu hits, %llu misses, %llu evictions, %llu failures, %llu build-id table resets\n",
 		st->unwind.nr_tables, st->unwind.bytes / 1024, (unsigned long long)st->unwind.hits,

@@ -46,6 +46,8 @@ struct sampler {
 	sampler_event_fn on_event;
 	void *ctx;
 	uint64_t bad_records;
+	bool stopped;
+	struct sampler_counters final; /* once stopped */
 };
 
 __attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
@@ -408,6 +410,18 @@ int sampler__stop(struct sampler *s)
 	return n < 0 ? n : 0;
 }
 
+void sampler__release(struct sampler *s)
+{
+	if (s->stopped)
+		return;
+	sampler__counters(s, &s->final);
+	s->stopped = true;
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	profile_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
 unsigned int sampler__nr_cpus(const struct sampler *s)
 {
 	return s->nr_attached;
@@ -420,6 +434,10 @@ void sampler__counters(const struct sampler *s, struct sampler_counters *ret)
 	__u32 key;
 	int cpu;
 
+	if (s->stopped) {
+		*ret = s->final;
+		return;
+	}
 	memset(ret, 0, sizeof(*ret));
 	ret->bad_records = s->bad_records;
 	if (nr_possible <= 0)

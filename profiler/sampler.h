@@ -63,6 +63,12 @@ void sampler__free(struct sampler *s);
 int sampler__poll(struct sampler *s, int timeout_ms);
 /* Stops sampling (detaches the perf events) and delivers what is left in the ring buffer. */
 int sampler__stop(struct sampler *s);
+/*
+ * After sampler__stop(): keeps the final counters and frees the BPF objects
+ * and the ring buffer. Afterwards only sampler__counters(),
+ * sampler__nr_cpus() and sampler__free() may be called.
+ */
+void sampler__release(struct sampler *s);
 /* Number of CPUs sampled. */
 unsigned int sampler__nr_cpus(const struct sampler *s);
 void sampler__counters(const struct sampler *s, struct sampler_counters *ret);

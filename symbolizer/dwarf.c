@@ -41,6 +41,8 @@
  * whose image would exceed the caller's max_inflate is refused with
  * -EFBIG), and an estimate of
  * libdw's per-unit memory (abbreviations, line rows, DIEs walked). The
+ * caller may cap the memory of units loaded at once: the least recently
+ * used ones are unloaded, and loaded again when looked up. The
  * mapped file's pages are dropped from our resident set after each pass
  * over it (release_pages()): they stay in the page cache.
  */
@@ -90,6 +92,9 @@ struct dw_unit {
 	size_t nr_node_ranges;
 	size_t cap_node_ranges;
 	struct dw_range *sorted; /* every range, by (lo, depth) */
+	size_t bytes; /* ours, freed when the unit is unloaded */
+	uint64_t used; /* d->tick at its last lookup */
+	bool libdw_counted; /* libdw's share, kept until dwarf_end(), is in d->bytes */
 };
 
 struct dw_aranges {
@@ -112,6 +117,10 @@ struct sym_dwarf {
 	const uint8_t *abbrev;
 	size_t abbrev_len;
 	size_t bytes;
+	size_t unit_bytes; /* of that, units loaded now */
+	size_t max_unit_bytes; /* 0: no cap */
+	uint64_t tick;
+	uint64_t unit_evictions;
 	bool has_lines;
 	bool has_inlines;
 };
@@ -1264,7 +1273,6 @@ static int load_unit(struct sym_dwarf *d, struct dw_unit *u)
 	struct walk w = {.d = d, .u = u, .sorted = true};
 	struct dw_range *tmp;
 	Dwarf_Die cu;
-	size_t bytes;
 	int err = 0;
 
 	u->loaded = true;
@@ -1313,11 +1321,68 @@ out:
 		u->nr_nodes = u->nr_node_ranges = u->cap_nodes = u->cap_node_ranges = 0;
 	}
 	release_pages(d);
-	bytes = u->lines.bytes + u->cap_nodes * sizeof(*u->nodes) +
-		u->cap_node_ranges * sizeof(*u->node_ranges) +
-		u->nr_node_ranges * sizeof(*u->sorted) + w.dies * LIBDW_DIE_BYTES;
-	d->bytes += bytes;
+	u->bytes = u->lines.bytes + u->cap_nodes * sizeof(*u->nodes) +
+		   u->cap_node_ranges * sizeof(*u->node_ranges) +
+		   u->nr_node_ranges * sizeof(*u->sorted);
+	d->unit_bytes += u->bytes;
+	d->bytes += u->bytes;
+	if (!u->libdw_counted) {
+		d->bytes += w.dies * LIBDW_DIE_BYTES;
+		u->libdw_counted = true;
+	}
 	return err;
+}
+
+/* Back to its state before the first lookup; libdw's share stays. */
+static void unload_unit(struct sym_dwarf *d, struct dw_unit *u)
+{
+	Dwarf_Off die_offset = u->die_offset;
+
+	d->unit_bytes -= u->bytes;
+	d->bytes -= u->bytes;
+	unit_free(u);
+	memset(u, 0, sizeof(*u));
+	u->die_offset = die_offset;
+	u->libdw_counted = true;
+	d->unit_evictions++;
+}
+
+/*
+ * Past the cap, unloads the least recently used units but keep down to
+ * three quarters of it: one linear pass per unit unloaded, paid only after
+ * a load, which costs far more.
+ */
+static void trim_units(struct sym_dwarf *d, const struct dw_unit *keep)
+{
+	struct dw_unit *cold;
+	size_t i;
+
+	if (!d->max_unit_bytes || d->unit_bytes <= d->max_unit_bytes)
+		return;
+	while (d->unit_bytes > d->max_unit_bytes / 4 * 3) {
+		cold = NULL;
+		for (i = 0; i < d->nr_units; i++) {
+			if (d->units[i].loaded && &d->units[i] != keep &&
+			    (!cold || d->units[i].used < cold->used))
+				cold = &d->units[i];
+		}
+		if (!cold)
+			break;
+		unload_unit(d, cold);
+	}
+}
+
+void sym_dwarf__set_unit_cap(struct sym_dwarf *d, size_t max_bytes)
+{
+	if (!d)
+		return;
+	d->max_unit_bytes = max_bytes;
+	trim_units(d, NULL);
+}
+
+uint64_t sym_dwarf__unit_evictions(const struct sym_dwarf *d)
+{
+	return d ? d->unit_evictions : 0;
 }
 
 /* The unit whose ranges contain addr, or NULL. */
@@ -1430,8 +1495,10 @@ int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t addr, bool inlines, struct s
 	u = find_unit(d, addr);
 	if (!u)
 		return 0;
+	u->used = ++d->tick;
 	if (!u->loaded) {
 		err = load_unit(d, u);
+		trim_units(d, u);
 		if (err)
 			return err;
 	}

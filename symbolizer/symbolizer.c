@@ -135,6 +135,7 @@ struct symbolizer {
 	bool no_dwarf;
 	bool no_inlines;
 	size_t max_inflate_bytes;
+	size_t max_unit_bytes;
 	bool no_debuginfod;
 	debuginfod_client *debuginfod;
 	bool debuginfod_reported;
@@ -922,9 +923,11 @@ static void fill_user(struct symbolizer *s, struct file_entry *e, const struct s
 	const struct sym_elf_sym *sym;
 	const char *sym_name = NULL;
 	unsigned int nr = 0;
+	uint64_t evictions;
 
 	if (e && have_vaddr && !f->debug_tried) {
 		debug_load(s, e);
+		sym_dwarf__set_unit_cap(f->dwarf, s->max_unit_bytes);
 		file_account(s, e);
 	}
 	res->build_id = f->build_id_len ? f->build_id_hex : NULL;
@@ -933,9 +936,11 @@ static void fill_user(struct symbolizer *s, struct file_entry *e, const struct s
 		return;
 	res->elf_addr = vaddr;
 	if (f->dwarf) {
+		evictions = sym_dwarf__unit_evictions(f->dwarf);
 		if (sym_dwarf__lookup(f->dwarf, vaddr, !s->no_inlines, res->frames,
 				      SYMBOLIZER_MAX_FRAMES, &nr))
 			s->stats.dwarf_failures++;
+		s->stats.dwarf_unit_evictions += sym_dwarf__unit_evictions(f->dwarf) - evictions;
 		res->has_filenames = sym_dwarf__has_lines(f->dwarf);
 		res->has_line_numbers = res->has_filenames;
 		res->has_inline_frames = !s->no_inlines && sym_dwarf__has_inlines(f->dwarf);
@@ -984,6 +989,7 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->no_dwarf = opts->no_dwarf;
 	s->no_inlines = opts->no_inlines;
 	s->max_inflate_bytes = opts->max_inflate_bytes ? opts->max_inflate_bytes : s->max_bytes / 4;
+	s->max_unit_bytes = opts->max_unit_bytes ? opts->max_unit_bytes : s->max_bytes / 4;
 	s->no_debuginfod = opts->no_debuginfod;
 	s->debuginfod_timeout_ms =
 		opts->debuginfod_timeout_ms ? opts->debuginfod_timeout_ms : DEFAULT_DEBUGINFOD_MS;
@@ -1032,6 +1038,12 @@ void symbolizer__free(struct symbolizer *s)
 	if (s->debuginfod)
 		libdebuginfod.end(s->debuginfod);
 	free(s);
+}
+
+void symbolizer__drop_kernel(struct symbolizer *s)
+{
+	sym_kallsyms__free(s->ksyms);
+	s->ksyms = NULL;
 }
 
 int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_result *ret)

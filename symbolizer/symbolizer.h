@@ -132,6 +132,7 @@ struct symbolizer_stats {
 	uint64_t debuglink_crc_mismatches; /* debuglink candidates rejected */
 	uint64_t dwarf_failures; /* debug files found but unusable, or units that failed */
 	uint64_t dwarf_too_large; /* debug files read for symbols only: over max_inflate_bytes */
+	uint64_t dwarf_unit_evictions; /* DWARF units unloaded to stay under max_unit_bytes */
 	uint64_t debuginfod_timeouts; /* debuginfod queries cut short by the time limit */
 };
 
@@ -162,6 +163,12 @@ struct symbolizer_opts {
 	 * crowds the whole cache out.
 	 */
 	size_t max_inflate_bytes;
+	/*
+	 * One file's DWARF units (line tables, function and inline ranges) loaded at
+	 * once; past it the least recently used are unloaded, and loaded again when
+	 * needed (dwarf_unit_evictions). 0 means the default, max_bytes / 4.
+	 */
+	size_t max_unit_bytes;
 	bool no_inlines; /* file:line, but only the physical function per address */
 	/* debuginfod (only when DEBUGINFOD_URLS is set): per-query time limit in ms, 0 means
 	 * the default, 5000; total time spent on it is capped at 10 times that. */
@@ -185,6 +192,8 @@ void symbolizer__free(struct symbolizer *s);
  * nr_frames 0, and stats.kernel_symbols stays 0.
  */
 int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_result *ret);
+/* Frees the kernel symbol table; the next symbolizer__kernel() loads it again. */
+void symbolizer__drop_kernel(struct symbolizer *s);
 
 /*
  * Parses the file behind mapping m of process pid now, so that it can still

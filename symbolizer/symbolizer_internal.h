@@ -176,13 +176,23 @@ void sym_drop_pages(const void *p, size_t len);
 /*
  * Frames for an ELF vaddr, innermost first, physical function last (only it
  * when !inlines). Frame 0 carries the line-table row; its name is NULL when
- * no function DIE covers vaddr. Strings are borrowed from d. *ret_nr is 0
+ * no function DIE covers vaddr. Strings are borrowed from d, until the next
+ * lookup (which may unload the unit they belong to). *ret_nr is 0
  * when nothing is known. Returns 0 or -ENOMEM (the unit stays unloaded).
  */
 int sym_dwarf__lookup(struct sym_dwarf *d, uint64_t vaddr, bool inlines, struct sym_frame *frames,
 		      unsigned int max_frames, unsigned int *ret_nr);
 /* Approximate memory held now: grows as units are loaded. */
 size_t sym_dwarf__bytes(const struct sym_dwarf *d);
+/*
+ * Caps the memory of the units loaded at once (0: no cap). Past it, a load
+ * unloads the least recently looked-up units, never the one just loaded,
+ * until three quarters of the cap hold; an unloaded unit is loaded again at
+ * its next lookup. libdw's own share of a unit is kept until the file is
+ * freed. Counted in sym_dwarf__unit_evictions().
+ */
+void sym_dwarf__set_unit_cap(struct sym_dwarf *d, size_t max_bytes);
+uint64_t sym_dwarf__unit_evictions(const struct sym_dwarf *d);
 /* Whether some unit has a line table / has code (whose DIEs give inline chains). */
 bool sym_dwarf__has_lines(const struct sym_dwarf *d);
 bool sym_dwarf__has_inlines(const struct sym_dwarf *d);

@@ -11,6 +11,7 @@
 # - dwarf_inline_mini: the stripped binary with MiniDebugInfo (.gnu_debugdata,
 #   an xz'ed symbol-table-only ELF, as Fedora builds them; needs xz);
 # - dwarf_lto: two units, -flto, cross-unit inlining;
+# - dwarf_units: the same two sources without -flto: two units with code;
 # - dwarf_cxx: namespaces and templates (g++).
 find_program(SMOLDER_FIXTURE_CC gcc REQUIRED)
 find_program(SMOLDER_FIXTURE_CXX g++)
@@ -54,7 +55,13 @@ add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/dwarf_lto
 		${DW_SRC}/lto_a.c ${DW_SRC}/lto_b.c
 	DEPENDS ${DW_SRC}/lto_a.c ${DW_SRC}/lto_b.c
 	COMMENT "Building the LTO DWARF fixture")
-set(DW_FIXTURES ${DW_OUT}/dwarf_inline ${CMAKE_CURRENT_BINARY_DIR}/dwarf_lto)
+add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/dwarf_units
+	COMMAND ${SMOLDER_FIXTURE_CC} ${DW_FLAGS} -o ${CMAKE_CURRENT_BINARY_DIR}/dwarf_units
+		${DW_SRC}/lto_a.c ${DW_SRC}/lto_b.c
+	DEPENDS ${DW_SRC}/lto_a.c ${DW_SRC}/lto_b.c
+	COMMENT "Building the two-unit DWARF fixture")
+set(DW_FIXTURES ${DW_OUT}/dwarf_inline ${CMAKE_CURRENT_BINARY_DIR}/dwarf_lto
+	${CMAKE_CURRENT_BINARY_DIR}/dwarf_units)
 set(DW_CXX "")
 if(SMOLDER_FIXTURE_CXX)
 	set(DW_CXX ${CMAKE_CURRENT_BINARY_DIR}/dwarf_cxx)
@@ -72,5 +79,6 @@ add_dependencies(test_dwarf dwarf_fixtures)
 target_compile_definitions(test_dwarf PRIVATE
 	"DW_OUT=\"${DW_OUT}\""
 	"DW_LTO=\"${CMAKE_CURRENT_BINARY_DIR}/dwarf_lto\""
+	"DW_UNITS=\"${CMAKE_CURRENT_BINARY_DIR}/dwarf_units\""
 	"DW_CXX=\"${DW_CXX}\""
 	"DW_SRC=\"${DW_SRC}\"")

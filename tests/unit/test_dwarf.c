@@ -9,7 +9,7 @@
  * (return address of the innermost call, function entries) and the expected
  * lines and columns are read from the fixture sources by marker comment,
  * never from the code under test. Also: counters, memory accounting and
- * eviction, and garbage input.
+ * eviction of files and of one file's units, and garbage input.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -420,6 +420,77 @@ static void test_cache_accounting(void **state)
 	symbolizer__free(s);
 }
 
+/* The ELF address of symbol name in path's .symtab, read with libelf. */
+static uint64_t symbol_value(const char *path, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	GElf_Sym sym;
+	Elf_Data *data;
+	uint64_t value = 0;
+	size_t i;
+	Elf *elf;
+	FILE *f;
+
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fileno(f), ELF_C_READ, NULL);
+	assert_non_null(elf);
+	while (!value && (scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB || !shdr.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (i = 0; data && i < shdr.sh_size / shdr.sh_entsize; i++) {
+			if (gelf_getsym(data, (int)i, &sym) &&
+			    !strcmp(elf_strptr(elf, shdr.sh_link, sym.st_name), name))
+				value = sym.st_value;
+		}
+	}
+	elf_end(elf);
+	fclose(f);
+	assert_true(value != 0);
+	return value;
+}
+
+/*
+ * One file's loaded units under max_unit_bytes: looking up a second unit
+ * unloads the first, which is loaded again, and right, when looked up again.
+ * Without the cap nothing is unloaded.
+ */
+static void test_unit_cap(void **state)
+{
+	static const size_t caps[] = {1, 0};
+	struct symbolizer_opts opts = {.no_debuginfod = true};
+	struct src_pos sink = find_call("lto_b.c", "CALL_SINK", "lto_sink(");
+	struct symbolizer_stats st;
+	struct symbolizer *s;
+	struct sym_result r;
+	uint64_t ret_addr, entry = symbol_value(DW_UNITS, "lto_entry");
+	size_t i;
+
+	run_fixture(DW_UNITS, &ret_addr, NULL);
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		opts.max_unit_bytes = caps[i];
+		s = symbolizer__new(&opts);
+		assert_non_null(s);
+		assert_int_equal(symbolizer__elf(s, DW_UNITS, ret_addr - 1, &r), 0);
+		assert_int_equal(r.nr_frames, 1);
+		assert_frame(&r.frames[0], "lto_helper", "lto_b.c", sink);
+		assert_int_equal(symbolizer__elf(s, DW_UNITS, entry, &r), 0);
+		assert_int_equal(r.nr_frames, 1);
+		assert_string_equal(r.frames[0].name, "lto_entry");
+		assert_true(ends_with(r.frames[0].file, "lto_a.c"));
+		assert_int_equal(symbolizer__elf(s, DW_UNITS, ret_addr - 1, &r), 0);
+		assert_int_equal(r.nr_frames, 1);
+		assert_frame(&r.frames[0], "lto_helper", "lto_b.c", sink);
+		symbolizer__stats(s, &st);
+		assert_int_equal(st.dwarf_unit_evictions, caps[i] ? 2 : 0);
+		assert_int_equal(st.elf_misses, 1);
+		symbolizer__free(s);
+	}
+}
+
 static void test_garbage(void **state)
 {
 	static const char junk[] = "\177ELF\2\1\1\0junkjunkjunkjunkjunk";
@@ -448,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_cxx_demangle),
 		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_cache_accounting),
+		cmocka_unit_test(test_unit_cap),
 		cmocka_unit_test(test_garbage),
 	};
 
