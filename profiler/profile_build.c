@@ -225,18 +225,21 @@ static int64_t user_location(struct build_ctx *c, pid_t pid, uint32_t gen, uint6
 	return pprof_builder__location(c->b, (uint64_t)mapping_id, addr, lines, nr);
 }
 
+/* slot_find() with room kept for one more entry: NULL when growing failed. */
+static struct loc_slot *slot_reserve(struct build_ctx *c, uint64_t space, uint64_t addr)
+{
+	if ((c->used + 1) * 2 > c->nr_slots && slots_grow(c))
+		return NULL;
+	return slot_find(c, space, addr);
+}
+
 static int64_t location(struct build_ctx *c, uint64_t space, uint64_t addr)
 {
-	struct loc_slot *slot;
+	struct loc_slot *slot = slot_reserve(c, space, addr);
 	int64_t id;
-	int err;
 
-	if ((c->used + 1) * 2 > c->nr_slots) {
-		err = slots_grow(c);
-		if (err)
-			return err;
-	}
-	slot = slot_find(c, space, addr);
+	if (!slot)
+		return -ENOMEM;
 	if (slot->id)
 		return (int64_t)slot->id;
 	c->stats.frames++;
@@ -283,16 +286,12 @@ static int collect_user_frames(const struct agg_entry *e, void *arg)
 	struct user_frame *grown;
 	struct loc_slot *slot;
 	size_t i;
-	int err;
 
 	for (i = 0; i < k->nr_user; i++) {
 		addr = e->frames[k->nr_kernel + i];
-		if ((c->used + 1) * 2 > c->nr_slots) {
-			err = slots_grow(c);
-			if (err)
-				return err;
-		}
-		slot = slot_find(c, space, addr);
+		slot = slot_reserve(c, space, addr);
+		if (!slot)
+			return -ENOMEM;
 		if (slot->id)
 			continue;
 		if (c->nr_todo == c->cap_todo) {
