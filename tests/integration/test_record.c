@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -68,12 +69,17 @@ static void test_shares_whole_system(void **state)
 	const Perftools__Profiles__Mapping *m;
 	char *log = NULL, *pprof_out = NULL;
 	pprof_profile_t *p;
+	struct timespec t0, t1;
+	int64_t wall_ns;
 	pid_t pid;
 	size_t i, j, u;
 
 	pid = itest_spawn(wl);
 	usleep(300 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	p = record("shares.pb.gz", extra, 4, &log);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	wall_ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
 	kill(pid, SIGKILL);
 	itest_wait(pid);
 
@@ -88,7 +94,13 @@ static void test_shares_whole_system(void **state)
 	assert_int_equal(p->period, 1000000000 / 797);
 	assert_string_equal(pprof__str(p, p->default_sample_type), "cpu");
 	assert_true(p->time_nanos > 1600000000LL * 1000000000LL);
-	assert_true(p->duration_nanos > 4500000000LL && p->duration_nanos < 7000000000LL);
+	/*
+	 * The recording lasts the 5 s asked for, and never longer than the command
+	 * ran: how much longer start-up and the final write take depends on the
+	 * machine's load, not on smolder.
+	 */
+	assert_true(p->duration_nanos > 4500000000LL);
+	assert_true(p->duration_nanos <= wall_ns);
 	assert_non_null(strstr(log, " 0 samples lost"));
 
 	for (i = 0; i < p->n_sample; i++) {
