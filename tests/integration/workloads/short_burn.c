@@ -10,6 +10,10 @@
  *                                             fresh exec), PARALLEL at a
  *                                             time, GAP_MS apart; exits
  *                                             when all have
+ *
+ * With SHORT_BURN_PIDS=FILE in the environment the starter appends each
+ * child's pid to FILE, one a line, so that a test can select exactly the
+ * processes it spawned.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +46,9 @@ __attribute__((noinline)) void short_lived_burn_xyzzy(double ms)
 static int spawn_all(char *ms, long count, long parallel, long gap_ms)
 {
 	char *argv[] = {"short_burn", ms, NULL};
+	const char *pids_path = getenv("SHORT_BURN_PIDS");
 	long started = 0, running = 0;
+	FILE *pids = NULL;
 	char self[4096];
 	ssize_t len;
 	pid_t pid;
@@ -52,6 +58,8 @@ static int spawn_all(char *ms, long count, long parallel, long gap_ms)
 	if (len <= 0)
 		return 1;
 	self[len] = '\0';
+	if (pids_path && !(pids = fopen(pids_path, "a")))
+		return 1;
 
 	while (started < count || running > 0) {
 		if (started < count && running < parallel) {
@@ -62,6 +70,10 @@ static int spawn_all(char *ms, long count, long parallel, long gap_ms)
 			}
 			if (pid < 0)
 				return 1;
+			if (pids) {
+				fprintf(pids, "%d\n", (int)pid);
+				fflush(pids);
+			}
 			started++;
 			running++;
 			if (gap_ms > 0)
@@ -71,6 +83,8 @@ static int spawn_all(char *ms, long count, long parallel, long gap_ms)
 		if (wait(NULL) > 0)
 			running--;
 	}
+	if (pids && fclose(pids))
+		return 1;
 	return 0;
 }
 
