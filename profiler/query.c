@@ -242,9 +242,9 @@ static bool window_overlaps(const pprof_profile_t *p, int64_t since, int64_t unt
 	if (__builtin_add_overflow(p->time_nanos, p->duration_nanos > 0 ? p->duration_nanos : 0,
 				   &end))
 		end = INT64_MAX;
-	/* A zero-length window is the instant at its start. */
+	/* A zero-length window is the instant at its start (end + 1 may not exist). */
 	if (end == p->time_nanos)
-		end++;
+		return p->time_nanos < until && p->time_nanos >= since;
 	return p->time_nanos < until && end > since;
 }
 

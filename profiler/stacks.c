@@ -134,6 +134,16 @@ static int grow(void **arr, size_t *alloc, size_t need, size_t elem)
 	return 0;
 }
 
+/* a + b, clamped to the range of int64_t. */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /* idmap */
 
 static int idmap__rehash(struct idmap *m, size_t cap)
@@ -580,7 +590,8 @@ static int stacks__add_sample(struct stacks *s, struct profile_ctx *c,
 
 		for (k = c->loc_off[li]; k < c->loc_off[li + 1]; k++)
 			s->pool[s->nr_pool++] = c->loc_frames[k];
-		c->loc_val[li] += val;
+		/* Recursion counts a location once per appearance: this may pass INT64_MAX. */
+		c->loc_val[li] = add_sat(c->loc_val[li], val);
 	}
 	return 0;
 }
@@ -641,10 +652,38 @@ static int stacks__add_line_weights(struct stacks *s, struct profile_ctx *c)
 			v = idmap__get(&s->map, key, true, 0, &err);
 			if (!v)
 				return err;
-			*v += (uint64_t)c->loc_val[li];
+			*v = (uint64_t)add_sat((int64_t)*v, c->loc_val[li]);
 		}
 	}
 	return 0;
+}
+
+int stacks__check_values(const pprof_profile_t *p, size_t *ret_sample, int64_t *ret_value)
+{
+	int64_t *sums;
+	size_t i, k;
+	int err = 0;
+
+	sums = calloc(p->n_sample_type + 1, sizeof(*sums));
+	if (!sums)
+		return -ENOMEM;
+	for (i = 0; i < p->n_sample && !err; i++) {
+		const Perftools__Profiles__Sample *sm = p->sample[i];
+
+		for (k = 0; k < sm->n_value && k < p->n_sample_type; k++) {
+			if (sm->value[k] < 0)
+				err = -ERANGE;
+			else if (__builtin_add_overflow(sums[k], sm->value[k], &sums[k]))
+				err = -EOVERFLOW;
+			if (err) {
+				*ret_sample = i;
+				*ret_value = sm->value[k];
+				break;
+			}
+		}
+	}
+	free(sums);
+	return err;
 }
 
 int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_slot slot)
@@ -652,7 +691,8 @@ int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_
 	struct stacks_totals *tot = &s->totals[slot];
 	size_t i;
 	struct profile_ctx c = {.p = p};
-	size_t first_sample = s->nr_samples, first_pool = s->nr_pool;
+	size_t first_sample = s->nr_samples, first_pool = s->nr_pool, bad_sample;
+	int64_t bad_value, sum_val = 0, sum_cnt = 0;
 	int vi, ci, err;
 	uint32_t type_id, unit_id, unknown_comm;
 	int64_t comm_key_idx = -1;
@@ -661,6 +701,10 @@ int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_
 		err = -EINVAL;
 		goto out;
 	}
+	/* Values >= 0 whose sums fit: then no sum over a subset of samples overflows. */
+	err = stacks__check_values(p, &bad_sample, &bad_value);
+	if (err)
+		goto out;
 	c.str_ids = malloc(p->n_string_table * sizeof(*c.str_ids));
 	c.loc_off = calloc(p->n_location + 1, sizeof(*c.loc_off));
 	c.loc_val = calloc(p->n_location + 1, sizeof(*c.loc_val));
@@ -727,15 +771,21 @@ int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_
 		err = stacks__add_sample(s, &c, sm, val, cnt, slot, process_frame);
 		if (err)
 			goto out;
+		/* Checked above: these sums fit. */
+		sum_val += val;
+		sum_cnt += cnt;
+	}
+	if (__builtin_add_overflow(tot->val, sum_val, &sum_val) ||
+	    __builtin_add_overflow(tot->cnt, sum_cnt, &sum_cnt)) {
+		err = -EOVERFLOW;
+		goto out;
 	}
 	err = stacks__add_line_weights(s, &c);
 	if (err)
 		goto out;
-	for (i = first_sample; i < s->nr_samples; i++) {
-		tot->val += s->samples[i].val;
-		tot->cnt += s->samples[i].cnt;
-	}
-	tot->duration_nanos += p->duration_nanos;
+	tot->val = sum_val;
+	tot->cnt = sum_cnt;
+	tot->duration_nanos = add_sat(tot->duration_nanos, p->duration_nanos);
 	tot->nr_profiles++;
 	err = 0;
 
@@ -901,15 +951,20 @@ out:
 	return err;
 }
 
+/* Frames of a sample, root first; NULL for none (the pool may not exist: no NULL + 0). */
+static const uint32_t *sample_frames(const struct stacks *s, const struct sample_rec *r)
+{
+	return r->len ? &s->pool[r->off] : NULL;
+}
+
 /* Stack of sample i as the tree sees it: with its process frame first or not. */
 static const uint32_t *sample_key(const struct stacks *s, const struct sample_rec *r, bool by_comm,
 				  uint32_t *frame0, uint32_t *ret_len)
 {
 	*ret_len = r->len + by_comm;
-	if (!by_comm)
-		return &s->pool[r->off];
-	*frame0 = r->process_frame;
-	return &s->pool[r->off];
+	if (by_comm)
+		*frame0 = r->process_frame;
+	return sample_frames(s, r);
 }
 
 static uint32_t key_at(const uint32_t *key, uint32_t frame0, bool by_comm, uint32_t k)
@@ -921,7 +976,7 @@ static uint32_t key_at(const uint32_t *key, uint32_t frame0, bool by_comm, uint3
 
 static int stack_cmp(const struct stacks *s, const struct sample_rec *x, const struct sample_rec *y)
 {
-	const uint32_t *xk = &s->pool[x->off], *yk = &s->pool[y->off];
+	const uint32_t *xk = sample_frames(s, x), *yk = sample_frames(s, y);
 	uint32_t n = x->len < y->len ? x->len : y->len, k;
 
 	for (k = 0; k < n; k++)
@@ -1009,7 +1064,7 @@ static int stacks__build_one(struct stacks *s, int id, const uint32_t *order, do
 		uint32_t f0 = 0, len, lcp = 0, d;
 		const uint32_t *key = sample_key(s, r, by_comm, &f0, &len);
 
-		while (prev && lcp < len && lcp < prev_len &&
+		while (i && lcp < len && lcp < prev_len &&
 		       key_at(key, f0, by_comm, lcp) == key_at(prev, prev_f0, by_comm, lcp))
 			lcp++;
 		while (nr_open > lcp)
@@ -1284,7 +1339,8 @@ double stacks__ztest(int64_t x1, int64_t n1, int64_t x2, int64_t n2)
 		return 0;
 	p1 = (double)x1 / (double)n1;
 	p2 = (double)x2 / (double)n2;
-	p = (double)(x1 + x2) / (double)(n1 + n2);
+	/* In double: x1 + x2 and n1 + n2 may pass INT64_MAX. */
+	p = ((double)x1 + (double)x2) / ((double)n1 + (double)n2);
 	se = sqrt(p * (1 - p) * (1 / (double)n1 + 1 / (double)n2));
 	if (!(se > 0))
 		return 0;

@@ -20,7 +20,9 @@
  * all, so recursion counts once.
  *
  * Limits: at most STACKS_MAX_NODES tree nodes and STACKS_MAX_FRAMES frames
- * (-E2BIG past them); profiles are read-only and not kept.
+ * (-E2BIG past them); profiles are read-only and not kept. Values must be
+ * >= 0 and each slot's totals fit in int64_t (profiles that break this are
+ * refused), so no node, function or process total can overflow.
  *
  * This module never prints; errors are negative errno values.
  */
@@ -129,12 +131,23 @@ struct stacks *stacks__new(unsigned int want);
 void stacks__free(struct stacks *s);
 
 /*
+ * Checks the values of p as stacks__add_profile() needs them: every value of
+ * every sample >= 0, and the values of each sample type adding up to at most
+ * INT64_MAX. Returns 0, -ERANGE for a negative value or -EOVERFLOW for a sum
+ * past INT64_MAX (then *ret_sample is the index of the sample in p and
+ * *ret_value the value), or -ENOMEM.
+ */
+int stacks__check_values(const pprof_profile_t *p, size_t *ret_sample, int64_t *ret_value);
+
+/*
  * Adds every sample of p to the trees, in slot. Values are those of p's
  * default sample type (the last one when unset); the sample count is the
  * "samples" value when p has one, else 1 per sample. Samples with no
  * "comm" label go to process "[unknown]". Returns 0, -E2BIG past the limits,
  * -EINVAL when p has no sample type or its default type differs from the
- * one of earlier profiles, or -ENOMEM.
+ * one of earlier profiles, -ERANGE or -EOVERFLOW when its values fail
+ * stacks__check_values() or would take the slot's totals past INT64_MAX
+ * (the profile is then not added), or -ENOMEM.
  */
 int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_slot slot);
 

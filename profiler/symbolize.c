@@ -10,6 +10,11 @@
  * of a live process (--pid: its /proc/PID/maps is read once, and again when
  * an address falls outside every mapping). They come from the command line
  * or, when there is none, one per line from stdin.
+ *
+ * Limits: a stdin line holds at most SYMBOLIZE_MAX_LINE bytes; a longer one
+ * is read to its newline without being kept, answered "??" and warned about
+ * by its line number, so memory stays flat whatever comes in (/dev/zero).
+ * A bad address is echoed escaped and cut to SYMBOLIZE_ECHO_MAX bytes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +32,8 @@
 #define PID_MAX_VALUE		4194304L /* the kernel's PID_MAX_LIMIT */
 #define SYMBOLIZE_MAX_BYTES	(1ul << 30) /* symbolizer cache and inflated DWARF */
 #define SYMBOLIZE_STDOUT_BUFFER (1u << 20) /* stdout buffer when reading addresses from a pipe */
+#define SYMBOLIZE_MAX_LINE	4096 /* bytes of one stdin line, newline excluded */
+#define SYMBOLIZE_ECHO_MAX	40 /* bytes of a bad address shown in its warning */
 
 struct symbolize_opts {
 	const char *elf;
@@ -122,11 +129,13 @@ static int parse_args(int argc, char **argv, struct symbolize_opts *o)
 }
 
 /* Hex with or without 0x, surrounding blanks allowed. Returns 0 or -EINVAL. */
-static int parse_addr(const char *text, uint64_t *ret)
+static int parse_addr(const char *text, size_t len, uint64_t *ret)
 {
 	unsigned long long v;
 	char *end;
 
+	if (memchr(text, '\0', len))
+		return -EINVAL;
 	while (*text == ' ' || *text == '\t')
 		text++;
 	if (!*text || *text == '-' || *text == '+')
@@ -180,17 +189,43 @@ static int maps_refresh(struct symbolize_ctx *c)
 	return err;
 }
 
-/* Symbolizes one address and prints it. Only an unreadable process fails. */
-static int symbolize_one(struct symbolize_ctx *c, const char *text)
+/*
+ * The first SYMBOLIZE_ECHO_MAX bytes of text[0..len) for a message: printable
+ * ASCII as is, anything else (and \ and ') as \xNN, "..." when cut.
+ */
+static const char *echo_prefix(const char *text, size_t len, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && i < SYMBOLIZE_ECHO_MAX && n + 5 < size; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'')
+			buf[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
+	}
+	if (i < len && n + 4 <= size) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Symbolizes one address (text[0..len)) and prints it. Only an unreadable process fails. */
+static int symbolize_one(struct symbolize_ctx *c, const char *text, size_t len)
 {
 	const struct sym_map_entry *m = NULL;
+	char echo[4 * SYMBOLIZE_ECHO_MAX + 8];
 	struct sym_result r;
 	uint64_t addr;
 	int err;
 
 	memset(&r, 0, sizeof(r));
-	if (parse_addr(text, &addr)) {
-		log_warn("invalid address '%s': expected hexadecimal, ignoring", text);
+	if (parse_addr(text, len, &addr)) {
+		log_warn("invalid address '%s': expected hexadecimal, ignoring",
+			 echo_prefix(text, len, echo, sizeof(echo)));
 		print_result(&r);
 		return 0;
 	}
@@ -217,6 +252,29 @@ static int symbolize_one(struct symbolize_ctx *c, const char *text)
 	return 0;
 }
 
+/*
+ * Reads one line of f into buf (SYMBOLIZE_MAX_LINE + 1 bytes), without its
+ * newline. Returns its length, -1 at the end of the input, or -E2BIG for a
+ * longer line: the rest of it is read up to its newline and dropped.
+ */
+static ssize_t read_line(FILE *f, char *buf)
+{
+	bool too_long = false;
+	size_t len = 0;
+	int ch;
+
+	while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
+		if (len < SYMBOLIZE_MAX_LINE)
+			buf[len++] = (char)ch;
+		else
+			too_long = true;
+	}
+	buf[len] = '\0';
+	if (ch == EOF && !len)
+		return -1;
+	return too_long ? -E2BIG : (ssize_t)len;
+}
+
 static void sym_log_cb(enum sym_log_level level, const char *msg, void *ctx)
 {
 	if (level == SYM_LOG_WARN)
@@ -232,9 +290,10 @@ int cmd_symbolize(int argc, char **argv)
 	struct symbolize_opts o = {0};
 	struct symbolizer_opts so = {0};
 	struct symbolize_ctx c = {.o = &o};
+	char line[SYMBOLIZE_MAX_LINE + 1];
+	struct sym_result unknown = {0};
+	size_t lineno;
 	bool interactive;
-	char *line = NULL;
-	size_t cap = 0;
 	ssize_t len;
 	int i, ret;
 
@@ -257,7 +316,7 @@ int cmd_symbolize(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < o.nr_addrs; i++) {
-		if (symbolize_one(&c, o.addrs[i]))
+		if (symbolize_one(&c, o.addrs[i], strlen(o.addrs[i])))
 			goto out;
 	}
 	if (!o.nr_addrs) {
@@ -265,11 +324,15 @@ int cmd_symbolize(int argc, char **argv)
 		/* Batches (a pipe, a file) are written in large blocks, not line by line. */
 		if (!interactive)
 			setvbuf(stdout, NULL, _IOFBF, SYMBOLIZE_STDOUT_BUFFER);
-		while ((len = getline(&line, &cap, stdin)) > 0) {
-			if (line[len - 1] == '\n')
-				line[len - 1] = '\0';
-			if (symbolize_one(&c, line))
+		for (lineno = 1; (len = read_line(stdin, line)) != -1; lineno++) {
+			if (len == -E2BIG) {
+				/* Still one answer per line, so outputs stay aligned with inputs. */
+				log_warn("line %zu of the input is longer than %d bytes, ignoring",
+					 lineno, SYMBOLIZE_MAX_LINE);
+				print_result(&unknown);
+			} else if (symbolize_one(&c, line, (size_t)len)) {
 				goto out;
+			}
 			if (interactive)
 				fflush(stdout);
 		}
@@ -280,7 +343,6 @@ int cmd_symbolize(int argc, char **argv)
 	}
 	ret = 0;
 out:
-	free(line);
 	sym_maps__free(&c.maps);
 	symbolizer__free(c.sym);
 	return ret;

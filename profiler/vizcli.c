@@ -4,10 +4,13 @@
  *
  * Several files are merged through pprof_builder__merge() and the result is
  * packed and decoded again, so the commands always see one validated
- * profile; a single file is used as read.
+ * profile; a single file is used as read. Each file, and the merge, must
+ * have values >= 0 adding up to at most INT64_MAX per sample type
+ * (stacks__check_values()), so the sums the commands show cannot overflow.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +18,32 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "stacks.h"
 #include "vizcli.h"
+
+/* Refuses p (read from path) when stacks__check_values() does; prints why. */
+static int vizcli__check_values(const char *path, const pprof_profile_t *p)
+{
+	size_t sample;
+	int64_t value;
+	int err = stacks__check_values(p, &sample, &value);
+
+	if (err == -ERANGE)
+		log_err("'%s': sample %zu has value %" PRId64 "; a profile's values must be >= 0",
+			path, sample + 1, value);
+	else if (err == -EOVERFLOW)
+		log_err("'%s': its values add up to more than %" PRId64 " (from sample %zu on); "
+			"give a smaller profile",
+			path, INT64_MAX, sample + 1);
+	else if (err)
+		log_err("failed to read '%s': %s", path, strerror(-err));
+	return err;
+}
 
 static int vizcli__read(const char *path, pprof_profile_t **ret)
 {
-	int err = pprof__read_file(path, ret);
+	pprof_profile_t *p = NULL;
+	int err = pprof__read_file(path, &p);
 
 	if (err == -EBADMSG)
 		log_err("'%s' is not a pprof profile (or is corrupt); give a file written by "
@@ -27,7 +51,14 @@ static int vizcli__read(const char *path, pprof_profile_t **ret)
 			path);
 	else if (err)
 		log_err("failed to read '%s': %s", path, strerror(-err));
-	return err;
+	if (!err)
+		err = vizcli__check_values(path, p);
+	if (err) {
+		pprof__profile_free(p);
+		return err;
+	}
+	*ret = p;
+	return 0;
 }
 
 int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret)
@@ -35,7 +66,8 @@ int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret)
 	struct pprof_builder *b = NULL;
 	pprof_profile_t *p = NULL;
 	uint8_t *buf = NULL;
-	size_t len;
+	size_t len, sample;
+	int64_t value;
 	int i, err;
 
 	if (nr == 1)
@@ -68,6 +100,18 @@ int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret)
 		err = pprof__read_mem(buf, len, &p);
 	if (err) {
 		log_err("failed to merge profiles: %s", strerror(-err));
+		goto out;
+	}
+	/* Each file's sums fit; together they may not. */
+	err = stacks__check_values(p, &sample, &value);
+	if (err == -EOVERFLOW)
+		log_err("the values of the %d profiles add up to more than %" PRId64
+			"; give fewer files",
+			nr, INT64_MAX);
+	else if (err)
+		log_err("failed to merge profiles: %s", strerror(-err));
+	if (err) {
+		pprof__profile_free(p);
 		goto out;
 	}
 	*ret = p;

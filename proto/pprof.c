@@ -16,11 +16,14 @@
  * would fold every frame into one. No line is written with function_id 0:
  * `go tool pprof` rejects those ("line with nil function").
  *
- * Reader. Input is inflated when it starts with the gzip magic, capped at
- * PPROF_READ_MAX_SIZE bytes; the decoded message tree is capped at
- * PPROF_DECODE_MAX_SIZE bytes through a counting protobuf-c allocator, since
- * tiny repeated sub-messages expand ~40x when unpacked. The result is then
- * validated and every id renumbered to index+1 (see pprof.h).
+ * Reader. Input is inflated when it starts with the gzip magic, into a
+ * buffer that doubles from 64 KiB and is refused past PPROF_READ_MAX_SIZE
+ * bytes (64 MiB), so a bomb costs at most the cap; the decoded message tree
+ * is capped at PPROF_DECODE_MAX_SIZE bytes (512 MiB) through a counting
+ * protobuf-c allocator, since tiny repeated sub-messages expand ~40x when
+ * unpacked (real profiles 6-7x). protobuf-c allocates per element present in
+ * the input, never per length a field claims. The result is then validated
+ * and every id renumbered to index+1 (see pprof.h).
  *
  * Limits: at most UINT32_MAX - 1 entries per interned table (-E2BIG).
  */
@@ -37,9 +40,8 @@
 
 #include "pprof.h"
 
-#define PPROF_DECODE_MAX_SIZE ((size_t)2048 << 20)
-#define HTAB_MAX_ENTRIES      ((size_t)UINT32_MAX - 1)
-#define IO_CHUNK	      ((size_t)64 << 10)
+#define HTAB_MAX_ENTRIES ((size_t)UINT32_MAX - 1)
+#define IO_CHUNK	 ((size_t)64 << 10)
 
 typedef Perftools__Profiles__ValueType pb_value_type_t;
 typedef Perftools__Profiles__Sample pb_sample_t;

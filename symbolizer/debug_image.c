@@ -141,7 +141,9 @@ static int kept_fill(const struct kept *k, uint8_t *dst)
 
 	switch (k->comp) {
 	case COMP_NONE:
-		memcpy(dst, k->src, k->size);
+		/* An empty section's data may have no buffer: memcpy() from NULL is undefined. */
+		if (k->size)
+			memcpy(dst, k->src, k->size);
 		return 0;
 	case COMP_ZLIB:
 	case COMP_ZDEBUG:

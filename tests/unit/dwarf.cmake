@@ -3,7 +3,8 @@
 # - dwarf_inline: always-inlined chain, -O2 -g (DWARF in the binary);
 #   copies with -gz=zlib, with objcopy --compress-debug-sections=zstd
 #   (Debian 12's libdw 0.188 cannot read zstd: debug_image.c inflates it)
-#   and with the older GNU .zdebug_* sections (zlib-gnu);
+#   and with the older GNU .zdebug_* sections (zlib-gnu); the zstd copy with
+#   an empty, uncompressed .debug_ranges added (nothing to copy into the image);
 # - its debug info split off (objcopy --only-keep-debug) into a build-id tree
 #   under dwarf_root/, and the binary stripped to .dynsym (strip --strip-all);
 # - a stripped copy with .gnu_debuglink next to its debug file, and one whose
@@ -21,6 +22,7 @@ set(DW_FLAGS -O2 -g -fno-omit-frame-pointer -Wl,--build-id)
 
 add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 		${DW_OUT}/dwarf_inline_zstd ${DW_OUT}/dwarf_inline_zgnu ${DW_OUT}/dwarf_inline_stripped
+		${DW_OUT}/dwarf_inline_zstd_empty
 		${DW_OUT}/link/dwarf_inline ${DW_OUT}/link/dwarf_inline.debug
 		${DW_OUT}/badcrc/dwarf_inline ${DW_OUT}/badcrc/dwarf_inline.debug
 		${DW_OUT}/dwarf_root/.stamp ${DW_OUT}/dwarf_inline_mini
@@ -34,6 +36,10 @@ add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 		${DW_OUT}/dwarf_inline_zstd
 	COMMAND objcopy --compress-debug-sections=zlib-gnu ${DW_OUT}/dwarf_inline
 		${DW_OUT}/dwarf_inline_zgnu
+	COMMAND ${CMAKE_COMMAND} -E touch ${DW_OUT}/empty_section
+	COMMAND objcopy --add-section .debug_ranges=${DW_OUT}/empty_section
+		--set-section-flags .debug_ranges=readonly,debug ${DW_OUT}/dwarf_inline_zstd
+		${DW_OUT}/dwarf_inline_zstd_empty
 	COMMAND objcopy --only-keep-debug ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline.debug
 	COMMAND strip --strip-all -o ${DW_OUT}/dwarf_inline_stripped ${DW_OUT}/dwarf_inline
 	COMMAND sh ${DW_SRC}/place_build_id.sh ${DW_OUT}/dwarf_inline.debug ${DW_OUT}/dwarf_root

@@ -228,7 +228,9 @@ static void corrupt_compressed_degrades(void)
  * Compressed DWARF, inflated by debug_image.c whatever libdw supports:
  * SHF_COMPRESSED with zlib (-gz=zlib) and zstd (objcopy
  * --compress-debug-sections=zstd; libdw 0.188 alone cannot read it), and
- * the older GNU .zdebug_* sections (zlib-gnu). Each gives the whole chain.
+ * the older GNU .zdebug_* sections (zlib-gnu). Each gives the whole chain,
+ * also with an empty uncompressed section among the compressed ones (its
+ * libelf data has no buffer: UBSan once saw a memcpy from NULL).
  */
 static void test_compressed(void **state)
 {
@@ -236,6 +238,7 @@ static void test_compressed(void **state)
 		DW_OUT "/dwarf_inline_zlib",
 		DW_OUT "/dwarf_inline_zstd",
 		DW_OUT "/dwarf_inline_zgnu",
+		DW_OUT "/dwarf_inline_zstd_empty",
 	};
 	struct symbolizer_stats st;
 	size_t i;

@@ -971,6 +971,15 @@ static void test_go_tool_pprof(void **state)
 	ASSERT_EQ(system(cmd), 0, "cleanup");
 }
 
+/* Starts a gzip stream (level 9) into out[0..cap). */
+static void gzip_begin(z_stream *zs, uint8_t *out, size_t cap)
+{
+	memset(zs, 0, sizeof(*zs));
+	ASSERT_EQ(deflateInit2(zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK, "deflate");
+	zs->next_out = out;
+	zs->avail_out = (uInt)cap;
+}
+
 /* Concatenated gzip members inflating to more than the limit give -EFBIG. */
 static void test_read_size_limits(void **state)
 {
@@ -986,13 +995,9 @@ static void test_read_size_limits(void **state)
 	zeros = calloc(1, member_raw);
 	member = malloc(member_raw);
 	ASSERT_TRUE(zeros && member, "malloc");
-	memset(&zs, 0, sizeof(zs));
-	ASSERT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK,
-		  "deflate");
+	gzip_begin(&zs, member, member_raw);
 	zs.next_in = zeros;
 	zs.avail_in = (uInt)member_raw;
-	zs.next_out = member;
-	zs.avail_out = (uInt)member_raw;
 	ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END, "deflate finish");
 	member_len = zs.total_out;
 	deflateEnd(&zs);
@@ -1016,6 +1021,220 @@ static void test_read_size_limits(void **state)
 	ASSERT_EQ(pprof__read_file(path, &p), -EFBIG, "oversized file refused");
 	unlink(path);
 	rmdir(dir);
+}
+
+/*
+ * Peak memory of this process: reset_peak() starts a new peak (writing 5 to
+ * /proc/self/clear_refs resets VmHWM), peak_bytes() reads it. Under ASan the
+ * allocator's redzones and quarantine make the numbers meaningless, so the
+ * bounds are only checked in plain builds.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PEAK_CHECKED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PEAK_CHECKED 0
+#endif
+#endif
+#ifndef PEAK_CHECKED
+#define PEAK_CHECKED 1
+#endif
+
+static bool reset_peak(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, "5", 1) == 1;
+	close(fd);
+	return ok;
+}
+
+static size_t peak_bytes(void)
+{
+	char line[256];
+	size_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	ASSERT_TRUE(f, "open /proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
+}
+
+static void check_peak_below(size_t start, size_t limit, const char *name)
+{
+	size_t grown = peak_bytes() - start;
+
+	if (!PEAK_CHECKED)
+		return;
+	if (grown >= limit)
+		print_error("%s: peak grew by %zu MiB, limit %zu MiB\n", name, grown >> 20,
+			    limit >> 20);
+	ASSERT_TRUE(grown < limit, name);
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Appends the protobuf varint of v to buf at *len. */
+static void put_varint(uint8_t *buf, size_t *len, uint64_t v)
+{
+	while (v >= 0x80) {
+		buf[(*len)++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	buf[(*len)++] = (uint8_t)v;
+}
+
+/*
+ * The gzip of a profile of raw bytes: a string table of "" and one string of
+ * zero bytes, about a thousandth of that compressed. Deflated from one 1 MiB
+ * buffer, so building it costs little.
+ */
+static uint8_t *gzip_zero_string(size_t raw, size_t *ret_len)
+{
+	const size_t chunk = (size_t)1 << 20;
+	uint8_t head[16], *zeros, *out;
+	size_t head_len = 0, n = raw - 4, left, cap = raw / 256 + (1 << 16);
+	z_stream zs;
+
+	/* raw = 2 ("" entry) + 1 (tag) + the varint of n + n. */
+	while (3 + varint_len(n) + n > raw)
+		n--;
+	left = n;
+
+	head[head_len++] = 0x32; /* field 6, string_table: "" */
+	head[head_len++] = 0;
+	head[head_len++] = 0x32;
+	put_varint(head, &head_len, n);
+	zeros = calloc(1, chunk);
+	out = malloc(cap);
+	ASSERT_TRUE(zeros && out, "malloc");
+	gzip_begin(&zs, out, cap);
+	zs.next_in = head;
+	zs.avail_in = (uInt)head_len;
+	ASSERT_EQ(deflate(&zs, Z_NO_FLUSH), Z_OK, "deflate head");
+	while (left) {
+		size_t step = left < chunk ? left : chunk;
+
+		zs.next_in = zeros;
+		zs.avail_in = (uInt)step;
+		ASSERT_EQ(deflate(&zs, Z_NO_FLUSH), Z_OK, "deflate zeros");
+		ASSERT_TRUE(zs.avail_out > 0, "gzip buffer large enough");
+		left -= step;
+	}
+	ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END, "deflate finish");
+	ASSERT_EQ(zs.total_in, raw, "raw size");
+	*ret_len = zs.total_out;
+	deflateEnd(&zs);
+	free(zeros);
+	return out;
+}
+
+/*
+ * The inflated cap: a protobuf of PPROF_READ_MAX_SIZE bytes is read, one
+ * byte more is -EFBIG, and a 600 MiB bomb (600 KB of gzip) is refused having
+ * grown the process by less than 96 MiB (it once took 512 MiB before a
+ * refusal, and a bomb just under that then decoded into 2 GiB).
+ */
+static void test_read_inflate_cap(void **state)
+{
+	pprof_profile_t *p = NULL;
+	uint8_t *gz;
+	size_t gz_len, start;
+	bool peak_ok;
+	int err;
+
+	gz = gzip_zero_string((size_t)600 << 20, &gz_len);
+	peak_ok = reset_peak();
+	ASSERT_TRUE(peak_ok || !PEAK_CHECKED, "reset the peak through /proc/self/clear_refs");
+	start = peak_bytes();
+	ASSERT_EQ(pprof__read_mem(gz, gz_len, &p), -EFBIG, "600 MiB bomb refused");
+	ASSERT_TRUE(!p, "nothing returned");
+	check_peak_below(start, (size_t)96 << 20, "bomb's peak");
+	free(gz);
+
+	gz = gzip_zero_string(PPROF_READ_MAX_SIZE + 1, &gz_len);
+	ASSERT_EQ(pprof__read_mem(gz, gz_len, &p), -EFBIG, "cap + 1 refused");
+	free(gz);
+	gz = gzip_zero_string(PPROF_READ_MAX_SIZE, &gz_len);
+	err = pprof__read_mem(gz, gz_len, &p);
+	ASSERT_TRUE(err != -EFBIG, "the cap itself is not too big");
+	pprof__profile_free(p);
+	free(gz);
+}
+
+/*
+ * The decoded cap: 10 million empty samples (20 MB of protobuf) unpack into
+ * ~800 MB of protobuf-c messages, past PPROF_DECODE_MAX_SIZE: refused with
+ * -EFBIG, having grown the process by less than 768 MiB (it once decoded
+ * them all).
+ */
+static void test_read_decode_cap(void **state)
+{
+	const size_t nr = 10u << 20;
+	pprof_profile_t *p = NULL;
+	size_t len = 0, i, start;
+	uint8_t *buf = malloc(2 * nr + 2);
+
+	ASSERT_TRUE(buf, "malloc");
+	buf[len++] = 0x32; /* string_table: "" */
+	buf[len++] = 0;
+	for (i = 0; i < nr; i++) {
+		buf[len++] = 0x12; /* field 2, sample, empty */
+		buf[len++] = 0;
+	}
+	reset_peak();
+	start = peak_bytes();
+	ASSERT_EQ(pprof__read_mem(buf, len, &p), -EFBIG, "decoding past the cap refused");
+	ASSERT_TRUE(!p, "nothing returned");
+	/* malloc's own headers come on top of what protobuf-c asks for. */
+	check_peak_below(start, (size_t)768 << 20, "decoding's peak");
+	free(buf);
+}
+
+/*
+ * protobuf-c allocates per element present, not per length claimed: a
+ * 30-byte profile whose sample claims a 1 GiB packed location list is
+ * -EBADMSG at once, and so is one claiming a 1 GiB string.
+ */
+static void test_read_claimed_lengths(void **state)
+{
+	pprof_profile_t *p = NULL;
+	uint8_t buf[64];
+	size_t len = 0, start;
+
+	buf[len++] = 0x32;
+	buf[len++] = 0;
+	buf[len++] = 0x12; /* sample of 7 bytes: location_id (packed) claiming 1 GiB */
+	buf[len++] = 7;
+	buf[len++] = 0x0a;
+	put_varint(buf, &len, (uint64_t)1 << 30);
+	buf[len++] = 1;
+	buf[len++] = 2;
+	reset_peak();
+	start = peak_bytes();
+	ASSERT_EQ(pprof__read_mem(buf, len, &p), -EBADMSG, "claimed packed length refused");
+	len = 0;
+	buf[len++] = 0x32;
+	put_varint(buf, &len, (uint64_t)1 << 30);
+	buf[len++] = 'x';
+	ASSERT_EQ(pprof__read_mem(buf, len, &p), -EBADMSG, "claimed string length refused");
+	ASSERT_TRUE(!p, "nothing returned");
+	check_peak_below(start, (size_t)1 << 20, "claimed lengths' peak");
 }
 
 /* 100k locations, 1M samples: interning must stay linear. */
@@ -1072,6 +1291,9 @@ int main(void)
 		cmocka_unit_test(test_go_fixture),
 		cmocka_unit_test(test_go_tool_pprof),
 		cmocka_unit_test(test_read_size_limits),
+		cmocka_unit_test(test_read_inflate_cap),
+		cmocka_unit_test(test_read_decode_cap),
+		cmocka_unit_test(test_read_claimed_lengths),
 		cmocka_unit_test(test_scale),
 	};
 

@@ -5,6 +5,7 @@
  * per-process tree, frame kinds, the two-proportion z-test against numbers
  * computed by hand, and the HTML writer's pruning.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -381,6 +382,157 @@ static void test_viewer(void **state)
 	pprof__profile_free(p2);
 }
 
+/* One sample of the fixture's two types (samples, cpu) with the values given; locs leaf first. */
+static void sample_values(struct fixture *f, const uint64_t *locs, size_t nr, int64_t cnt,
+			  int64_t val, const char *comm)
+{
+	int64_t values[2] = {cnt, val};
+	struct pprof_label_desc label = {.key = "comm", .str = comm};
+
+	assert_int_equal(pprof_builder__sample(f->b, locs, nr, values, 2, &label, comm ? 1 : 0), 0);
+}
+
+/* A profile of two samples main -> a with the values given, lasting duration ns. */
+static pprof_profile_t *two_samples(int64_t cnt, int64_t val1, int64_t val2, int64_t duration)
+{
+	struct fixture f;
+	uint64_t st[2];
+
+	fixture_init(&f);
+	st[1] = loc(&f, f.map_bin, 0x401000, "main");
+	st[0] = loc(&f, f.map_bin, 0x402000, "a");
+	assert_int_equal(pprof_builder__set_time(f.b, 1, duration), 0);
+	sample_values(&f, st, 2, cnt, val1, "app");
+	sample_values(&f, st, 2, cnt, val2, "app");
+	return fixture_profile(&f);
+}
+
+/*
+ * Values: negative ones are refused (-ERANGE) and so are sums past INT64_MAX
+ * (-EOVERFLOW), within one profile or over the profiles of a slot, with the
+ * sample that broke the rule named; a refused profile leaves the totals as
+ * they were. Two samples of INT64_MAX once gave "Total samples = -2".
+ */
+static void test_values_refused(void **state)
+{
+	pprof_profile_t *p = two_samples(1, INT64_MAX, INT64_MAX, 0);
+	struct stacks *s = stacks__new(STACKS_WANT_MACHINE);
+	const struct stacks_totals *tot = stacks__totals(s, STACKS_NEW);
+	size_t idx = 99;
+	int64_t v = 0;
+
+	assert_int_equal(stacks__check_values(p, &idx, &v), -EOVERFLOW);
+	assert_int_equal(idx, 1);
+	assert_int_equal(v, INT64_MAX);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), -EOVERFLOW);
+	assert_int_equal(tot->val, 0);
+	assert_int_equal(tot->cnt, 0);
+	assert_int_equal(tot->nr_profiles, 0);
+	pprof__profile_free(p);
+
+	p = two_samples(1, 7, -5, 0);
+	assert_int_equal(stacks__check_values(p, &idx, &v), -ERANGE);
+	assert_int_equal(idx, 1);
+	assert_int_equal(v, -5);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), -ERANGE);
+	pprof__profile_free(p);
+	p = two_samples(-1, 7, 8, 0);
+	assert_int_equal(stacks__check_values(p, &idx, &v), -ERANGE);
+	assert_int_equal(idx, 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), -ERANGE);
+	pprof__profile_free(p);
+
+	/* Each profile fits, the second one's samples would take the slot past INT64_MAX. */
+	p = two_samples(1, INT64_MAX / 2, INT64_MAX / 2, INT64_MAX);
+	assert_int_equal(stacks__check_values(p, &idx, &v), 0);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), 0);
+	assert_int_equal(tot->val, INT64_MAX - 1);
+	assert_int_equal(tot->cnt, 2);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), -EOVERFLOW);
+	assert_int_equal(tot->val, INT64_MAX - 1);
+	assert_int_equal(tot->cnt, 2);
+	assert_int_equal(tot->nr_profiles, 1);
+	pprof__profile_free(p);
+	/* The other slot has its own total; durations saturate. */
+	p = two_samples(1, 1, 1, INT64_MAX);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_BASE), 0);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_BASE), 0);
+	assert_int_equal(stacks__totals(s, STACKS_BASE)->duration_nanos, INT64_MAX);
+	assert_int_equal(stacks__totals(s, STACKS_BASE)->val, 4);
+	assert_int_equal(stacks__build(s, 0), 0);
+	assert_int_equal(stacks__tree(s, STACKS_TREE_MACHINE)->nodes[0].val[STACKS_NEW],
+			 INT64_MAX - 1);
+	stacks__free(s);
+	pprof__profile_free(p);
+	/* z of full shares: no overflow in x1 + x2, n1 + n2. */
+	assert_float_equal(stacks__ztest(INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX), 0, 0);
+}
+
+/*
+ * Recursion counts a location once per appearance in the weight of its
+ * lines: main -> r -> r -> r with a value of 2^62 + 10 must not overflow
+ * that weight (a negative weight lost r its hottest line), and flat/cum
+ * stay exact.
+ */
+static void test_values_recursion(void **state)
+{
+	struct fixture f;
+	struct stacks *s = stacks__new(STACKS_WANT_MACHINE);
+	struct stacks_func_stat *st;
+	const struct stacks_func_stat *x;
+	pprof_profile_t *p;
+	uint64_t locs[4];
+	size_t nr;
+
+	fixture_init(&f);
+	locs[3] = loc(&f, f.map_bin, 0x401000, "main");
+	locs[0] = locs[1] = locs[2] = loc(&f, f.map_bin, 0x404000, "r");
+	sample_values(&f, locs, 4, 1, ((int64_t)1 << 62) + 10, "app");
+	p = fixture_profile(&f);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), 0);
+	assert_int_equal(stacks__func_stats(s, STACKS_NONE, &st, &nr), 0);
+	x = find_stat(s, st, nr, "r");
+	assert_int_equal(x->flat_val[STACKS_NEW], ((int64_t)1 << 62) + 10);
+	assert_int_equal(x->cum_val[STACKS_NEW], ((int64_t)1 << 62) + 10);
+	assert_int_equal(stacks__func(s, x->func)->line, 0x404000);
+	free(st);
+	stacks__free(s);
+	pprof__profile_free(p);
+}
+
+/*
+ * Samples without any location (an empty pool: UBSan's "applying zero
+ * offset to null pointer" in the tree build) still count: at the root of
+ * the machine tree, and under one process node per comm in the other.
+ */
+static void test_no_locations(void **state)
+{
+	struct fixture f;
+	struct stacks *s = stacks__new(STACKS_WANT_MACHINE | STACKS_WANT_BY_COMM);
+	const struct stacks_tree *t;
+	pprof_profile_t *p;
+	char *got;
+
+	fixture_init(&f);
+	sample_values(&f, NULL, 0, 2, 20, "app");
+	sample_values(&f, NULL, 0, 3, 30, "app");
+	sample_values(&f, NULL, 0, 1, 10, "other");
+	p = fixture_profile(&f);
+	assert_int_equal(stacks__add_profile(s, p, STACKS_NEW), 0);
+	assert_int_equal(stacks__build(s, 0), 0);
+	t = stacks__tree(s, STACKS_TREE_MACHINE);
+	assert_int_equal(t->nr_nodes, 1);
+	assert_int_equal(t->nodes[0].cnt[STACKS_NEW], 6);
+	t = stacks__tree(s, STACKS_TREE_BY_COMM);
+	assert_int_equal(t->nr_nodes, 3);
+	got = folded(s, STACKS_TREE_BY_COMM, STACKS_NEW);
+	assert_string_equal(got, "app 5\nother 1\n");
+	free(got);
+	stacks__free(s);
+	pprof__profile_free(p);
+}
+
 static void test_ztest(void **state)
 {
 	/*
@@ -418,10 +570,12 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folded),	cmocka_unit_test(test_flat_cum),
-		cmocka_unit_test(test_prune),	cmocka_unit_test(test_kinds_and_slots),
-		cmocka_unit_test(test_unnamed), cmocka_unit_test(test_viewer),
-		cmocka_unit_test(test_ztest),	cmocka_unit_test(test_format),
+		cmocka_unit_test(test_folded),	       cmocka_unit_test(test_flat_cum),
+		cmocka_unit_test(test_prune),	       cmocka_unit_test(test_kinds_and_slots),
+		cmocka_unit_test(test_unnamed),	       cmocka_unit_test(test_viewer),
+		cmocka_unit_test(test_ztest),	       cmocka_unit_test(test_format),
+		cmocka_unit_test(test_values_refused), cmocka_unit_test(test_values_recursion),
+		cmocka_unit_test(test_no_locations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
