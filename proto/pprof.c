@@ -220,6 +220,7 @@ struct pprof_builder {
 	size_t nr_sample_vals, cap_sample_vals;
 	pb_label_t *labels;
 	size_t nr_labels, cap_labels;
+	struct htab merged_ht; /* the samples merge added, by locations and labels */
 
 	pb_value_type_t *sample_types;
 	size_t nr_sample_types, cap_sample_types;
@@ -291,6 +292,7 @@ void pprof_builder__free(struct pprof_builder *b)
 	free(b->sample_locs);
 	free(b->sample_vals);
 	free(b->labels);
+	htab__free(&b->merged_ht);
 	free(b->sample_types);
 	free(b->comments);
 	free(b);
@@ -1661,11 +1663,71 @@ out_found:
 	return new_id;
 }
 
+/* A sample being merged: its location ids and its labels staged in b->labels. */
+struct sample_key {
+	const uint64_t *locs;
+	size_t nr_locs;
+	const pb_label_t *labels;
+	size_t nr_labels;
+};
+
+static uint64_t sample_key_hash(const struct sample_key *k)
+{
+	uint64_t h = hash_add(k->nr_locs, k->nr_labels);
+	size_t i;
+
+	for (i = 0; i < k->nr_locs; i++)
+		h = hash_add(h, k->locs[i]);
+	for (i = 0; i < k->nr_labels; i++) {
+		h = hash_add(h, (uint64_t)k->labels[i].key);
+		h = hash_add(h, (uint64_t)k->labels[i].str);
+		h = hash_add(h, (uint64_t)k->labels[i].num);
+		h = hash_add(h, (uint64_t)k->labels[i].num_unit);
+	}
+	return h;
+}
+
+static bool sample_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct pprof_builder *b = ctx;
+	const struct builder_sample *s = &b->samples[idx];
+	const struct sample_key *k = key;
+	size_t i;
+
+	if (s->nr_locs != k->nr_locs || s->nr_labels != k->nr_labels)
+		return false;
+	if (k->nr_locs &&
+	    memcmp(&b->sample_locs[s->loc_off], k->locs, k->nr_locs * sizeof(*k->locs)))
+		return false;
+	for (i = 0; i < k->nr_labels; i++) {
+		const pb_label_t *x = &b->labels[s->label_off + i], *y = &k->labels[i];
+
+		if (x->key != y->key || x->str != y->str || x->num != y->num ||
+		    x->num_unit != y->num_unit)
+			return false;
+	}
+	return true;
+}
+
+/* Adds values to sample idx, saturating: merged sums never wrap. */
+static void sample_add_values(struct pprof_builder *b, size_t idx, const int64_t *values)
+{
+	int64_t *v = &b->sample_vals[idx * b->nr_sample_types];
+	size_t i;
+
+	for (i = 0; i < b->nr_sample_types; i++) {
+		if (__builtin_add_overflow(v[i], values[i], &v[i]))
+			v[i] = values[i] < 0 ? INT64_MIN : INT64_MAX;
+	}
+}
+
 static int merge_sample(struct merge_ctx *mc, const pb_sample_t *s, uint64_t **scratch,
 			size_t *scratch_cap)
 {
 	struct pprof_builder *b = mc->b;
-	size_t label_off = b->nr_labels, i;
+	size_t label_off = b->nr_labels, i, found;
+	struct sample_key key;
+	uint64_t hash;
 	int64_t id;
 	int err;
 
@@ -1694,9 +1756,20 @@ static int merge_sample(struct merge_ctx *mc, const pb_sample_t *s, uint64_t **s
 		if (err)
 			goto out_drop;
 	}
+	/* Windows of one process repeat their stacks: one sample each, values summed. */
+	key = (struct sample_key){*scratch, s->n_location_id, &b->labels[label_off], s->n_label};
+	hash = sample_key_hash(&key);
+	found = htab__find(&b->merged_ht, hash, sample_eq, b, &key);
+	if (found) {
+		sample_add_values(b, found - 1, s->value);
+		b->nr_labels = label_off;
+		return 0;
+	}
 	err = builder_sample_raw(b, *scratch, s->n_location_id, s->value, s->n_label);
 	if (err)
 		goto out_drop;
+	/* Without room in the table a later equal sample stays a sample of its own. */
+	(void)htab__insert(&b->merged_ht, hash, b->nr_samples - 1);
 	return 0;
 
 out_drop:

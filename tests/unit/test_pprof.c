@@ -750,7 +750,8 @@ static void test_merge(void **state)
 	ASSERT_EQ(pprof_builder__merge(m, p1), 0, "merge earlier profile");
 	out = reread(m);
 
-	ASSERT_EQ(out->n_sample, 8, "all samples kept");
+	/* The two differ in values only: each sample of one is summed into the other's. */
+	ASSERT_EQ(out->n_sample, 4, "equal samples summed into one");
 	/* py_other's location is in no sample: merge only carries what samples reach. */
 	ASSERT_EQ(out->n_location, 5, "referenced locations re-interned once");
 	ASSERT_EQ(out->n_function, 4, "referenced functions re-interned once");
@@ -789,6 +790,34 @@ static bool keep_pid(const pprof_profile_t *p, const Perftools__Profiles__Sample
 			return s->label[i]->num == *(const int64_t *)ctx;
 	}
 	return false;
+}
+
+/*
+ * A day of one process's windows: merging a window 1,000 times keeps its
+ * sample count and multiplies its values, filtered merges included.
+ */
+static void test_merge_repeated(void **state)
+{
+	struct pprof_builder *b, *m;
+	pprof_profile_t *p, *out;
+	int64_t pid = 42;
+	int i;
+
+	b = build_reference(T_TIME, 1);
+	p = reread(b);
+	m = pprof_builder__new();
+	ASSERT_TRUE(m, "merge builder");
+	for (i = 0; i < 1000; i++)
+		ASSERT_EQ(pprof_builder__merge(m, p), 0, "merge window");
+	ASSERT_EQ(pprof_builder__merge_filtered(m, p, keep_pid, &pid), 0, "one more of pid 42");
+	out = reread(m);
+	ASSERT_EQ(out->n_sample, p->n_sample, "one sample per distinct stack and labels");
+	ASSERT_EQ(leaf_total(out, "inlined_helper", 0), 3000 + 3, "values summed");
+	ASSERT_EQ(leaf_total(out, "py_work", 0), 2000, "address-0 location summed");
+	pprof__profile_free(out);
+	pprof_builder__free(m);
+	pprof__profile_free(p);
+	pprof_builder__free(b);
 }
 
 static void test_merge_filtered(void **state)
@@ -1286,6 +1315,7 @@ int main(void)
 		cmocka_unit_test(test_read_rejects),
 		cmocka_unit_test(test_renumber),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_repeated),
 		cmocka_unit_test(test_merge_filtered),
 		cmocka_unit_test(test_merge_type_mismatch),
 		cmocka_unit_test(test_go_fixture),
