@@ -53,6 +53,20 @@ struct sym_arena {
  */
 uint32_t sym_arena__add(struct sym_arena *a, const char *s, size_t len);
 
+/* One of several names at one address (names.c). */
+struct sym_alias {
+	const char *name; /* not NUL-terminated */
+	size_t len;
+	bool local; /* kallsyms 't', ELF STB_LOCAL or hidden; weak counts as global */
+};
+
+/*
+ * Orders the aliases of one address, best name first: global (or weak) over
+ * local, native over compat (__ia32_, __x32_, compat_ prefixes), fewer
+ * leading underscores, shorter, then byte order. Returns <0, 0 or >0.
+ */
+int sym_alias__cmp(const struct sym_alias *a, const struct sym_alias *b);
+
 /* kallsyms: text symbols sorted by address; strings in one arena. */
 struct sym_ksym {
 	uint64_t addr;

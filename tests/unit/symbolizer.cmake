@@ -13,6 +13,9 @@ set_target_properties(sym_fixture_nopie PROPERTIES
 add_library(sym_fixture_lib SHARED ${SYM_FIXTURE_DIR}/fixture_lib.c)
 set_target_properties(sym_fixture_lib PROPERTIES NO_SONAME ON
 	COMPILE_OPTIONS "-O1;-fPIC" LINK_OPTIONS "-Wl,--build-id")
+add_library(sym_fixture_alias SHARED ${SYM_FIXTURE_DIR}/fixture_alias.c)
+set_target_properties(sym_fixture_alias PROPERTIES NO_SONAME ON
+	COMPILE_OPTIONS "-O1;-fPIC" LINK_OPTIONS "-Wl,--build-id")
 set(SYM_FIXTURE_STRIPPED ${CMAKE_CURRENT_BINARY_DIR}/libsym_fixture_stripped.so)
 add_custom_command(OUTPUT ${SYM_FIXTURE_STRIPPED}
 	COMMAND ${CMAKE_STRIP} --strip-all -o ${SYM_FIXTURE_STRIPPED} $<TARGET_FILE:sym_fixture_lib>
@@ -28,10 +31,12 @@ target_compile_definitions(test_kallsyms PRIVATE
 	"SYM_DATA_DIR=\"${PROJECT_SOURCE_DIR}/tests/data\"")
 smolder_add_unit(test_elf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_elf.c
 	LIBS smolder_symbolizer ${CMAKE_DL_LIBS})
-add_dependencies(test_elf sym_fixture_pie sym_fixture_nopie sym_fixture_lib sym_fixture_stripped)
+add_dependencies(test_elf sym_fixture_pie sym_fixture_nopie sym_fixture_lib sym_fixture_stripped
+	sym_fixture_alias)
 target_compile_definitions(test_elf PRIVATE
 	"SYM_FIXTURE_PIE=\"$<TARGET_FILE:sym_fixture_pie>\""
 	"SYM_FIXTURE_NOPIE=\"$<TARGET_FILE:sym_fixture_nopie>\""
 	"SYM_FIXTURE_LIB=\"$<TARGET_FILE:sym_fixture_lib>\""
+	"SYM_FIXTURE_ALIAS=\"$<TARGET_FILE:sym_fixture_alias>\""
 	"SYM_FIXTURE_STRIPPED=\"${SYM_FIXTURE_STRIPPED}\""
 	"SYM_DATA_DIR=\"${PROJECT_SOURCE_DIR}/tests/data\"")

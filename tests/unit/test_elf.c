@@ -239,6 +239,43 @@ static void test_stripped_library(void **state)
 	check_library(SYM_FIXTURE_STRIPPED, true);
 }
 
+/*
+ * Aliases at one address (tests/data/symbolizer/fixture_alias.c): global or
+ * weak over local and hidden, native over compat, fewer leading underscores.
+ * Each address comes from dlsym() of one of its names.
+ */
+static void test_aliases(void **state)
+{
+	static const struct {
+		const char *lookup, *want;
+	} cases[] = {
+		{"__smolder_alias_impl", "smolder_alias_pub"},
+		{"__smolder_alias_global_two", "__smolder_alias_global_two"},
+		{"__smolder_alias_exported", "__smolder_alias_exported"},
+		{"__ia32_smolder_alias_sys", "__x64_smolder_alias_sys"},
+	};
+	struct symbolizer *s = symbolizer__new(NULL);
+	const struct sym_map_entry *m;
+	struct sym_maps maps = {0};
+	void *lib, *addr;
+	size_t i;
+
+	assert_non_null(s);
+	lib = dlopen(SYM_FIXTURE_ALIAS, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(lib);
+	assert_int_equal(sym_maps__read(getpid(), &maps), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		addr = dlsym(lib, cases[i].lookup);
+		assert_non_null(addr);
+		m = sym_maps__find(&maps, (uint64_t)(uintptr_t)addr);
+		assert_non_null(m);
+		assert_named(s, getpid(), m, (uint64_t)(uintptr_t)addr, cases[i].want);
+	}
+	sym_maps__free(&maps);
+	dlclose(lib);
+	symbolizer__free(s);
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t len = strlen(s), suffix_len = strlen(suffix);
@@ -483,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_synthetic_normalization),
 		cmocka_unit_test(test_shared_library),
 		cmocka_unit_test(test_stripped_library),
+		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_cache_eviction),
 		cmocka_unit_test(test_bindings_and_exit),
