@@ -19,6 +19,7 @@
  * - MiniDebugInfo: when there is no .symtab but a .gnu_debugdata section
  *   (an xz-compressed ELF holding a .symtab), its function symbols too
  *   (inflated at most SYM_DEBUGDATA_MAX_BYTES).
+ * - PLT stubs, as "name@plt" symbols (plt.c), where no symbol covers them.
  * Lookup is a binary search; when the symbol found ends before the address,
  * a few earlier ones are tried for a symbol enclosing it (nested symbols).
  *
@@ -29,6 +30,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <lzma.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -442,6 +444,75 @@ static int build_table(struct parse_state *st)
 	return 0;
 }
 
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym_elf_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/*
+ * PLT stubs (plt.c) join the table as "name@plt" where no symbol of the file
+ * covers them; a stub of a local ifunc takes the name of the symbol at its
+ * resolver (glibc's memcpy@plt).
+ */
+static int add_plt(struct parse_state *st)
+{
+	struct sym_elf_file *f = st->file;
+	struct sym_plt_entry *plt = NULL;
+	const struct sym_elf_sym *sym;
+	char name[SYM_ELF_MAX_NAME + sizeof("@plt")];
+	size_t nr_plt = 0, nr, i;
+	struct sym_elf_sym *grown;
+	uint32_t name_off;
+	int err, len;
+
+	err = sym_plt__read(st->elf, &plt, &nr_plt);
+	if (err || !nr_plt)
+		goto out;
+	grown = realloc(f->syms, (f->nr_syms + nr_plt) * sizeof(*grown));
+	if (!grown) {
+		err = -ENOMEM;
+		goto out;
+	}
+	f->syms = grown;
+	nr = f->nr_syms;
+	for (i = 0; i < nr_plt; i++) {
+		if (plt[i].addr + plt[i].size <= plt[i].addr || sym_elf__find(f, plt[i].addr))
+			continue;
+		if (plt[i].name) {
+			len = snprintf(name, sizeof(name), "%s@plt", plt[i].name);
+		} else {
+			sym = sym_elf__find(f, plt[i].ifunc);
+			if (!sym || sym->addr != plt[i].ifunc)
+				continue;
+			len = snprintf(name, sizeof(name), "%s@plt", st->names.buf + sym->name_off);
+		}
+		if (len < 0 || (size_t)len >= sizeof(name))
+			continue;
+		name_off = sym_arena__add(&st->names, name, (size_t)len);
+		if (!name_off) {
+			err = -ENOMEM;
+			goto out;
+		}
+		f->syms[nr].addr = plt[i].addr;
+		f->syms[nr].end = plt[i].addr + plt[i].size;
+		f->syms[nr].name_off = name_off;
+		nr++;
+	}
+	qsort(f->syms, nr, sizeof(*f->syms), cmp_sym);
+	/* Overlapping PLT sections (a broken file) would give one address twice. */
+	for (i = 0, f->nr_syms = 0; i < nr; i++) {
+		if (!f->nr_syms || f->syms[f->nr_syms - 1].addr != f->syms[i].addr)
+			f->syms[f->nr_syms++] = f->syms[i];
+	}
+out:
+	free(plt);
+	return err;
+}
+
 static int parse_elf(Elf *elf, struct sym_elf_file **ret)
 {
 	struct parse_state st = {.elf = elf};
@@ -471,6 +542,9 @@ static int parse_elf(Elf *elf, struct sym_elf_file **ret)
 	if (err)
 		goto out;
 	err = build_table(&st);
+	if (err)
+		goto out;
+	err = add_plt(&st);
 	if (err)
 		goto out;
 	if (st.file->nr_syms) {

@@ -144,6 +144,22 @@ struct sym_elf_file {
 	struct sym_elf_file *debug_syms; /* the debug file's .symtab when ours has none */
 };
 
+/* One PLT stub (plt.c). */
+struct sym_plt_entry {
+	uint64_t addr;
+	uint64_t size;
+	const char *name; /* the called symbol, borrowed from the Elf; NULL for an ifunc */
+	uint64_t ifunc; /* when name is NULL: the ifunc resolver's address (IRELATIVE) */
+};
+
+/*
+ * The stubs of elf's .plt, .plt.sec and .plt.got, each with the function it
+ * calls, from the dynamic relocations. *ret (caller frees, may be NULL when
+ * *ret_nr is 0) is unsorted. Machines other than x86_64, and files without
+ * relocations, have none. Returns 0 or -ENOMEM; *ret untouched on failure.
+ */
+int sym_plt__read(struct Elf *elf, struct sym_plt_entry **ret, size_t *ret_nr);
+
 /* Parses an open ELF file (the fd stays the caller's). Free with sym_elf__free(). */
 int sym_elf__parse_fd(int fd, struct sym_elf_file **ret);
 /* Parses an ELF image in memory (copied first; buf stays the caller's). */
