@@ -222,7 +222,28 @@ out:
 
 char *sym_demangle(const char *name)
 {
+	static const char plt[] = "@plt";
+	size_t len, plain_len;
+	char *plain, *demangled = NULL, *with_plt;
+
 	if (!name || name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
 		return NULL;
-	return cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	len = strlen(name);
+	if (len < sizeof(plt) || strcmp(name + len - (sizeof(plt) - 1), plt))
+		return cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	/* A PLT stub (plt.c): the demangler knows no "@plt" suffix. */
+	plain = strndup(name, len - (sizeof(plt) - 1));
+	if (plain)
+		demangled = cplus_demangle(plain, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	free(plain);
+	if (!demangled)
+		return NULL;
+	plain_len = strlen(demangled);
+	with_plt = realloc(demangled, plain_len + sizeof(plt));
+	if (!with_plt) {
+		free(demangled);
+		return NULL;
+	}
+	memcpy(with_plt + plain_len, plt, sizeof(plt));
+	return with_plt;
 }

@@ -8,17 +8,18 @@
  * - PT_LOAD headers (file offset, file size, vaddr), sorted by offset, to
  *   turn a file offset into an ELF virtual address;
  * - .symtab and .dynsym function symbols (STT_FUNC, STT_GNU_IFUNC, defined),
- *   sorted by address. Aliases at one address keep one name: sized before
- *   size 0, the larger size, then the last in table order (.symtab, then
- *   .dynsym), which is the name llvm-symbolizer shows too (glibc lists its
- *   public names after the internal ones: res_query over __res_query). A sized
- *   symbol ends at addr + size; a size-0 one at the next symbol's start
- *   (bounded by its section). Names are copied into one string arena.
+ *   sorted by address. Aliases at one address keep one name: a sized one
+ *   over size 0, then as sym_alias__cmp() (names.c) orders them, STB_LOCAL
+ *   and hidden symbols counting as local (glibc: write over __write and
+ *   __GI___libc_write). A sized symbol ends at addr + size (the largest of
+ *   its aliases); a size-0 one at the next symbol's start (bounded by its
+ *   section). Names are copied into one string arena.
  * - section facts the debug-info search needs: whether .debug_info is here,
  *   .gnu_debuglink (name and CRC), whether .symtab was present;
  * - MiniDebugInfo: when there is no .symtab but a .gnu_debugdata section
  *   (an xz-compressed ELF holding a .symtab), its function symbols too
  *   (inflated at most SYM_DEBUGDATA_MAX_BYTES).
+ * - PLT stubs, as "name@plt" symbols (plt.c), where no symbol covers them.
  * Lookup is a binary search; when the symbol found ends before the address,
  * a few earlier ones are tried for a symbol enclosing it (nested symbols).
  *
@@ -29,6 +30,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <lzma.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,8 +47,9 @@ struct raw_sym {
 	uint64_t addr;
 	uint64_t end; /* addr + size, or the section end for size 0 */
 	uint32_t name_off;
-	uint64_t order; /* table (.dynsym after .symtab), then index in it */
+	uint32_t name_len;
 	bool sized;
+	bool local; /* STB_LOCAL, or hidden or internal visibility */
 };
 
 struct parse_state {
@@ -68,8 +71,6 @@ static int cmp_raw(const void *a, const void *b)
 		return x->sized ? -1 : 1;
 	if (x->sized && x->end != y->end)
 		return x->end > y->end ? -1 : 1;
-	if (x->order != y->order)
-		return x->order > y->order ? -1 : 1;
 	return 0;
 }
 
@@ -245,7 +246,10 @@ static int read_symbols(struct parse_state *st, Elf_Scn *scn, const GElf_Shdr *s
 			sym.st_size ? sym.st_value + sym.st_size : section_end(st->elf, &sym);
 		if (st->raw[st->nr_raw].end <= sym.st_value)
 			st->raw[st->nr_raw].end = UINT64_MAX;
-		st->raw[st->nr_raw].order = ((uint64_t)(shdr->sh_type == SHT_DYNSYM) << 32) | i;
+		st->raw[st->nr_raw].name_len = (uint32_t)name_len;
+		st->raw[st->nr_raw].local = GELF_ST_BIND(sym.st_info) == STB_LOCAL ||
+					    GELF_ST_VISIBILITY(sym.st_other) == STV_HIDDEN ||
+					    GELF_ST_VISIBILITY(sym.st_other) == STV_INTERNAL;
 		st->nr_raw++;
 	}
 	return 0;
@@ -396,11 +400,20 @@ static int read_sections(struct parse_state *st)
 	return 0;
 }
 
+static bool better_alias(const struct parse_state *st, const struct raw_sym *a,
+			 const struct raw_sym *b)
+{
+	struct sym_alias x = {st->names.buf + a->name_off, a->name_len, a->local};
+	struct sym_alias y = {st->names.buf + b->name_off, b->name_len, b->local};
+
+	return sym_alias__cmp(&x, &y) < 0;
+}
+
 /* Sorts, deduplicates and sets each symbol's end; fills file->syms. */
 static int build_table(struct parse_state *st)
 {
 	struct sym_elf_file *f = st->file;
-	struct raw_sym *r = st->raw;
+	struct raw_sym *r = st->raw, *best;
 	size_t i, j, nr = 0;
 	uint64_t end;
 
@@ -411,21 +424,93 @@ static int build_table(struct parse_state *st)
 	if (!f->syms)
 		return -ENOMEM;
 	for (i = 0; i < st->nr_raw; i = j) {
-		/* r[i] is the preferred name of the group at r[i].addr. */
+		/* r[i] is the largest of the group at r[i].addr; best its preferred name. */
 		end = r[i].end;
+		best = &r[i];
 		for (j = i + 1; j < st->nr_raw && r[j].addr == r[i].addr; j++) {
 			if (r[j].sized && (!r[i].sized || r[j].end > end))
 				end = r[j].end;
+			if (r[j].sized == best->sized && better_alias(st, &r[j], best))
+				best = &r[j];
 		}
 		if (!r[i].sized && j < st->nr_raw && r[j].addr < end)
 			end = r[j].addr;
 		f->syms[nr].addr = r[i].addr;
 		f->syms[nr].end = end;
-		f->syms[nr].name_off = r[i].name_off;
+		f->syms[nr].name_off = best->name_off;
 		nr++;
 	}
 	f->nr_syms = nr;
 	return 0;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym_elf_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/*
+ * PLT stubs (plt.c) join the table as "name@plt" where no symbol of the file
+ * covers them; a stub of a local ifunc takes the name of the symbol at its
+ * resolver (glibc's memcpy@plt).
+ */
+static int add_plt(struct parse_state *st)
+{
+	struct sym_elf_file *f = st->file;
+	struct sym_plt_entry *plt = NULL;
+	const struct sym_elf_sym *sym;
+	char name[SYM_ELF_MAX_NAME + sizeof("@plt")];
+	size_t nr_plt = 0, nr, i;
+	struct sym_elf_sym *grown;
+	uint32_t name_off;
+	int err, len;
+
+	err = sym_plt__read(st->elf, &plt, &nr_plt);
+	if (err || !nr_plt)
+		goto out;
+	grown = realloc(f->syms, (f->nr_syms + nr_plt) * sizeof(*grown));
+	if (!grown) {
+		err = -ENOMEM;
+		goto out;
+	}
+	f->syms = grown;
+	nr = f->nr_syms;
+	for (i = 0; i < nr_plt; i++) {
+		if (plt[i].addr + plt[i].size <= plt[i].addr || sym_elf__find(f, plt[i].addr))
+			continue;
+		if (plt[i].name) {
+			len = snprintf(name, sizeof(name), "%s@plt", plt[i].name);
+		} else {
+			sym = sym_elf__find(f, plt[i].ifunc);
+			if (!sym || sym->addr != plt[i].ifunc)
+				continue;
+			len = snprintf(name, sizeof(name), "%s@plt", st->names.buf + sym->name_off);
+		}
+		if (len < 0 || (size_t)len >= sizeof(name))
+			continue;
+		name_off = sym_arena__add(&st->names, name, (size_t)len);
+		if (!name_off) {
+			err = -ENOMEM;
+			goto out;
+		}
+		f->syms[nr].addr = plt[i].addr;
+		f->syms[nr].end = plt[i].addr + plt[i].size;
+		f->syms[nr].name_off = name_off;
+		nr++;
+	}
+	qsort(f->syms, nr, sizeof(*f->syms), cmp_sym);
+	/* Overlapping PLT sections (a broken file) would give one address twice. */
+	for (i = 0, f->nr_syms = 0; i < nr; i++) {
+		if (!f->nr_syms || f->syms[f->nr_syms - 1].addr != f->syms[i].addr)
+			f->syms[f->nr_syms++] = f->syms[i];
+	}
+out:
+	free(plt);
+	return err;
 }
 
 static int parse_elf(Elf *elf, struct sym_elf_file **ret)
@@ -457,6 +542,9 @@ static int parse_elf(Elf *elf, struct sym_elf_file **ret)
 	if (err)
 		goto out;
 	err = build_table(&st);
+	if (err)
+		goto out;
+	err = add_plt(&st);
 	if (err)
 		goto out;
 	if (st.file->nr_syms) {

@@ -9,8 +9,8 @@
  * next symbol's start, whatever its type, and never more than
  * SYM_KALLSYMS_MAX_GAP past its own start, so addresses beyond the last
  * symbol of a text region are not named. _etext and _einittext are end
- * markers, not functions. Aliases at one address keep one name: global
- * before local before weak, then the first in the file.
+ * markers, not functions. Aliases at one address keep one name, chosen by
+ * sym_alias__cmp() (names.c): __x64_sys_getppid over __ia32_sys_getppid.
  *
  * The kernel prints all-zero addresses when it hides them (kptr_restrict,
  * no CAP_SYSLOG): parsing then fails with -EPERM. Limits: input text of
@@ -22,10 +22,9 @@
 
 #include "symbolizer_internal.h"
 
-#define RANK_GLOBAL 0
+#define RANK_GLOBAL 0 /* T, and W: weak counts as global among aliases */
 #define RANK_LOCAL  1
-#define RANK_WEAK   2
-#define RANK_END    3 /* not a function: only ends the symbol before it */
+#define RANK_END    2 /* not a function: only ends the symbol before it */
 
 struct raw_sym {
 	uint64_t addr;
@@ -47,6 +46,14 @@ static int cmp_raw(const void *a, const void *b)
 	return 0;
 }
 
+static struct sym_alias raw_alias(const struct sym_arena *names, const struct raw_sym *r)
+{
+	const char *name = names->buf + r->name_off;
+
+	return (struct sym_alias){
+		.name = name, .len = strlen(name), .local = r->rank == RANK_LOCAL};
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -64,7 +71,7 @@ static int type_rank(char type, const char *name, size_t name_len)
 		return RANK_LOCAL;
 	case 'W':
 	case 'w':
-		return RANK_WEAK;
+		return RANK_GLOBAL;
 	default:
 		return RANK_END;
 	}
@@ -127,6 +134,7 @@ int sym_kallsyms__parse(const char *text, size_t len, struct sym_kallsyms **ret)
 	struct sym_kallsyms *k = NULL;
 	void *shrunk;
 	struct sym_arena names = {0};
+	struct sym_alias best = {0}, alias;
 	uint32_t module_off = 0;
 	bool seen_line = false;
 	uint64_t addr, limit;
@@ -205,8 +213,16 @@ int sym_kallsyms__parse(const char *text, size_t len, struct sym_kallsyms **ret)
 	for (i = 0; i < nr_raw; i++) {
 		if (raw[i].rank == RANK_END || raw[i].addr == UINT64_MAX)
 			continue;
-		if (k->nr && k->syms[k->nr - 1].addr == raw[i].addr)
+		if (k->nr && k->syms[k->nr - 1].addr == raw[i].addr) {
+			alias = raw_alias(&names, &raw[i]);
+			if (sym_alias__cmp(&alias, &best) < 0) {
+				best = alias;
+				k->syms[k->nr - 1].name_off = raw[i].name_off;
+				k->syms[k->nr - 1].module_off = raw[i].module_off;
+			}
 			continue;
+		}
+		best = raw_alias(&names, &raw[i]);
 		/* The next symbol at a higher address, of any kind, ends this one. */
 		if (j <= i)
 			j = i + 1;

@@ -53,6 +53,20 @@ struct sym_arena {
  */
 uint32_t sym_arena__add(struct sym_arena *a, const char *s, size_t len);
 
+/* One of several names at one address (names.c). */
+struct sym_alias {
+	const char *name; /* not NUL-terminated */
+	size_t len;
+	bool local; /* kallsyms 't', ELF STB_LOCAL or hidden; weak counts as global */
+};
+
+/*
+ * Orders the aliases of one address, best name first: global (or weak) over
+ * local, native over compat (__ia32_, __x32_, compat_ prefixes), fewer
+ * leading underscores, shorter, then byte order. Returns <0, 0 or >0.
+ */
+int sym_alias__cmp(const struct sym_alias *a, const struct sym_alias *b);
+
 /* kallsyms: text symbols sorted by address; strings in one arena. */
 struct sym_ksym {
 	uint64_t addr;
@@ -129,6 +143,22 @@ struct sym_elf_file {
 	struct sym_dwarf *dwarf;
 	struct sym_elf_file *debug_syms; /* the debug file's .symtab when ours has none */
 };
+
+/* One PLT stub (plt.c). */
+struct sym_plt_entry {
+	uint64_t addr;
+	uint64_t size;
+	const char *name; /* the called symbol, borrowed from the Elf; NULL for an ifunc */
+	uint64_t ifunc; /* when name is NULL: the ifunc resolver's address (IRELATIVE) */
+};
+
+/*
+ * The stubs of elf's .plt, .plt.sec and .plt.got, each with the function it
+ * calls, from the dynamic relocations. *ret (caller frees, may be NULL when
+ * *ret_nr is 0) is unsorted. Machines other than x86_64, and files without
+ * relocations, have none. Returns 0 or -ENOMEM; *ret untouched on failure.
+ */
+int sym_plt__read(struct Elf *elf, struct sym_plt_entry **ret, size_t *ret_nr);
 
 /* Parses an open ELF file (the fd stays the caller's). Free with sym_elf__free(). */
 int sym_elf__parse_fd(int fd, struct sym_elf_file **ret);

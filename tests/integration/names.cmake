@@ -7,7 +7,8 @@
 # - names_split: its debug info split off (objcopy --only-keep-debug) into names_split_root's
 #   build-id tree, the binary stripped (the test installs the file under /usr/lib/debug);
 # - names_nsdebug: the same, for a debug file that only a private mount namespace sees;
-# - names_stripped: -rdynamic and stripped: only .dynsym names its functions.
+# - names_stripped: -rdynamic and stripped: only .dynsym names its functions;
+# - names_plt: libc's abs() called through the PLT in a loop (-fno-builtin).
 # NAMES_VARIANT gives each build of names_inline.c a build-id of its own.
 find_program(SMOLDER_NAMES_CC gcc REQUIRED)
 find_program(SMOLDER_NAMES_CXX g++)
@@ -19,7 +20,7 @@ set(NAMES_PLACE ${PROJECT_SOURCE_DIR}/tests/data/dwarf/place_build_id.sh)
 add_custom_command(OUTPUT ${NAMES_OUT}/names_inline ${NAMES_OUT}/names_lto
 		${NAMES_OUT}/names_split ${NAMES_OUT}/names_split_root/.stamp
 		${NAMES_OUT}/names_nsdebug ${NAMES_OUT}/names_ns_root/.stamp
-		${NAMES_OUT}/names_stripped
+		${NAMES_OUT}/names_stripped ${NAMES_OUT}/names_plt
 	COMMAND ${CMAKE_COMMAND} -E rm -rf ${NAMES_OUT}
 	COMMAND ${CMAKE_COMMAND} -E make_directory ${NAMES_OUT}/names_split_root
 		${NAMES_OUT}/names_ns_root
@@ -41,10 +42,12 @@ add_custom_command(OUTPUT ${NAMES_OUT}/names_inline ${NAMES_OUT}/names_lto
 	COMMAND ${SMOLDER_NAMES_CC} ${NAMES_FLAGS} -DNAMES_VARIANT=3 -rdynamic
 		-o ${NAMES_OUT}/names_stripped.full ${NAMES_SRC}/names_inline.c
 	COMMAND strip --strip-all -o ${NAMES_OUT}/names_stripped ${NAMES_OUT}/names_stripped.full
+	COMMAND ${SMOLDER_NAMES_CC} ${NAMES_FLAGS} -fno-builtin -o ${NAMES_OUT}/names_plt
+		${NAMES_SRC}/names_plt.c
 	COMMAND ${CMAKE_COMMAND} -E touch ${NAMES_OUT}/names_split_root/.stamp
 		${NAMES_OUT}/names_ns_root/.stamp
 	DEPENDS ${NAMES_SRC}/names_inline.c ${NAMES_SRC}/names_lto_a.c ${NAMES_SRC}/names_lto_b.c
-		${NAMES_PLACE}
+		${NAMES_SRC}/names_plt.c ${NAMES_PLACE}
 	COMMENT "Building the naming workloads")
 set(NAMES_WORKLOADS ${NAMES_OUT}/names_inline ${NAMES_OUT}/names_split_root/.stamp)
 set(NAMES_CXX "")

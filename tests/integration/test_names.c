@@ -11,7 +11,8 @@
  * system_name), a stripped binary whose debug file is found by build-id
  * under /usr/lib/debug (installed by the test and removed afterwards, also
  * when it fails), one whose debug file exists only inside the process's
- * private mount namespace, and a stripped binary named from .dynsym alone.
+ * private mount namespace, a stripped binary named from .dynsym alone, and
+ * samples in a PLT stub (abs@plt, called from the workload's loop).
  * Mapping flags (has_functions, has_filenames, has_line_numbers,
  * has_inline_frames) are checked too. DEBUGINFOD_URLS is unset: nothing
  * comes from the network.
@@ -40,6 +41,8 @@
 #define MIN_SAMPLES	 200 /* of the workload with the expected leaf; 499 Hz x 3 s is ~1,500 */
 #define MIN_SHARE	 90 /* percent of those whose caller's Location is exactly as expected */
 #define HOST_DEBUG_ROOT	 "/usr/lib/debug"
+#define MIN_PLT_SAMPLES	 20 /* in abs@plt; it has about a fifth of the ~1,500 */
+#define MIN_PLT_SHARE	 5 /* percent of the workload's samples in abs@plt */
 
 struct expect_line {
 	const char *function;
@@ -404,45 +407,99 @@ static void test_debug_file_in_private_mount(void **state)
 	pprof__profile_free(p);
 }
 
-/* Stripped, no debug file anywhere: exported functions named from .dynsym, no lines. */
-static void test_stripped_dynsym(void **state)
+struct leaf_count {
+	int64_t total; /* samples of the process */
+	int64_t in_leaf; /* whose first user frame is the leaf */
+	int64_t with_caller; /* of those, called from the caller */
+};
+
+/*
+ * Counts pid's samples in leaf (its first user frame) and those of them
+ * called from caller; check, if given, asserts on each leaf frame.
+ */
+static struct leaf_count
+count_leaf(const pprof_profile_t *p, pid_t pid, const char *leaf, const char *caller,
+	   void (*check)(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t u))
 {
-	const Perftools__Profiles__Location *loc;
-	const Perftools__Profiles__Mapping *m;
-	int64_t in_leaf = 0, with_caller = 0;
-	pprof_profile_t *p;
-	pid_t pid;
+	struct leaf_count c = {0};
 	size_t i, u;
 
-	p = record_workload(NAMES_OUT "/names_stripped", "stripped.pb.gz", &pid);
-	assert_non_null(p);
 	for (i = 0; i < p->n_sample; i++) {
 		const Perftools__Profiles__Sample *s = p->sample[i];
 
 		if (itest_label_num(p, s, "pid") != pid)
 			continue;
+		c.total += s->value[0];
 		u = first_user_frame(p, s);
-		if (u >= s->n_location_id || strcmp(itest_frame_name(p, s, u), "names_burn"))
+		if (u >= s->n_location_id || strcmp(itest_frame_name(p, s, u), leaf))
 			continue;
-		in_leaf += s->value[0];
-		loc = location_of(p, s, u);
-		assert_int_equal(loc->n_line, 1);
-		assert_int_equal(loc->line[0]->line, 0);
-		m = itest_frame_mapping(p, s, u);
-		assert_non_null(m);
-		assert_true(m->has_functions);
-		assert_false(m->has_filenames);
-		assert_false(m->has_line_numbers);
-		assert_false(m->has_inline_frames);
-		if (u + 1 < s->n_location_id &&
-		    !strcmp(itest_frame_name(p, s, u + 1), "names_outer"))
-			with_caller += s->value[0];
+		c.in_leaf += s->value[0];
+		if (check)
+			check(p, s, u);
+		if (u + 1 < s->n_location_id && !strcmp(itest_frame_name(p, s, u + 1), caller))
+			c.with_caller += s->value[0];
 	}
-	print_message("pid %d: %lld samples in names_burn, %lld called from names_outer\n",
-		      (int)pid, (long long)in_leaf, (long long)with_caller);
-	assert_true(in_leaf >= MIN_SAMPLES);
-	assert_true(with_caller * 100 >= in_leaf * MIN_SHARE);
+	print_message("pid %d: %lld samples, %lld in %s, %lld called from %s\n", (int)pid,
+		      (long long)c.total, (long long)c.in_leaf, leaf, (long long)c.with_caller,
+		      caller);
+	return c;
+}
+
+/* A frame named from .dynsym alone: one line, no line number, no file names. */
+static void check_dynsym_frame(const pprof_profile_t *p, const Perftools__Profiles__Sample *s,
+			       size_t u)
+{
+	const Perftools__Profiles__Location *loc = location_of(p, s, u);
+	const Perftools__Profiles__Mapping *m = itest_frame_mapping(p, s, u);
+
+	assert_int_equal(loc->n_line, 1);
+	assert_int_equal(loc->line[0]->line, 0);
+	assert_non_null(m);
+	assert_true(m->has_functions);
+	assert_false(m->has_filenames);
+	assert_false(m->has_line_numbers);
+	assert_false(m->has_inline_frames);
+}
+
+/* Records workload and counts its samples in leaf (see count_leaf). */
+static struct leaf_count
+record_leaf(const char *workload, const char *out, const char *leaf, const char *caller,
+	    void (*check)(const pprof_profile_t *p, const Perftools__Profiles__Sample *s, size_t u))
+{
+	struct leaf_count c;
+	pprof_profile_t *p;
+	pid_t pid;
+
+	p = record_workload(workload, out, &pid);
+	assert_non_null(p);
+	c = count_leaf(p, pid, leaf, caller, check);
 	pprof__profile_free(p);
+	return c;
+}
+
+/* Stripped, no debug file anywhere: exported functions named from .dynsym, no lines. */
+static void test_stripped_dynsym(void **state)
+{
+	struct leaf_count c = record_leaf(NAMES_OUT "/names_stripped", "stripped.pb.gz",
+					  "names_burn", "names_outer", check_dynsym_frame);
+
+	assert_true(c.in_leaf >= MIN_SAMPLES);
+	assert_true(c.with_caller * 100 >= c.in_leaf * MIN_SHARE);
+}
+
+/*
+ * Samples in the PLT stub are named abs@plt, under the function that calls
+ * it. The stub is one jmp of a loop of about ten instructions: about a fifth
+ * of the time.
+ */
+static void test_plt_stub(void **state)
+{
+	struct leaf_count c =
+		record_leaf(NAMES_OUT "/names_plt", "plt.pb.gz", "abs@plt", "names_plt_loop", NULL);
+
+	assert_true(c.in_leaf >= MIN_PLT_SAMPLES);
+	assert_true(c.in_leaf * 100 >= c.total * MIN_PLT_SHARE);
+	assert_true(c.with_caller * 100 >= c.in_leaf * MIN_SHARE);
 }
 
 int main(void)
@@ -454,6 +511,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_split_build_id, debug_uninstall_teardown),
 		cmocka_unit_test(test_debug_file_in_private_mount),
 		cmocka_unit_test(test_stripped_dynsym),
+		cmocka_unit_test(test_plt_stub),
 	};
 	int ret;
 

@@ -388,6 +388,13 @@ static void test_demangle(void **state)
 	assert_non_null(d);
 	assert_string_equal(d, "mycrate::foo");
 	free(d);
+	/* PLT stubs: the name demangled, "@plt" kept. */
+	d = sym_demangle("_ZN3foo3barEv@plt");
+	assert_non_null(d);
+	assert_string_equal(d, "foo::bar()@plt");
+	free(d);
+	assert_null(sym_demangle("_Zjunk@plt"));
+	assert_null(sym_demangle("puts@plt"));
 	assert_null(sym_demangle("main"));
 	assert_null(sym_demangle("_Zjunk"));
 	assert_null(sym_demangle(NULL));

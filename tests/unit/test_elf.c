@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <link.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -239,11 +240,194 @@ static void test_stripped_library(void **state)
 	check_library(SYM_FIXTURE_STRIPPED, true);
 }
 
+/*
+ * Aliases at one address (tests/data/symbolizer/fixture_alias.c): global or
+ * weak over local and hidden, native over compat, fewer leading underscores.
+ * Each address comes from dlsym() of one of its names.
+ */
+static void test_aliases(void **state)
+{
+	static const struct {
+		const char *lookup, *want;
+	} cases[] = {
+		{"__smolder_alias_impl", "smolder_alias_pub"},
+		{"__smolder_alias_global_two", "__smolder_alias_global_two"},
+		{"__smolder_alias_exported", "__smolder_alias_exported"},
+		{"__ia32_smolder_alias_sys", "__x64_smolder_alias_sys"},
+	};
+	struct symbolizer *s = symbolizer__new(NULL);
+	const struct sym_map_entry *m;
+	struct sym_maps maps = {0};
+	void *lib, *addr;
+	size_t i;
+
+	assert_non_null(s);
+	lib = dlopen(SYM_FIXTURE_ALIAS, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(lib);
+	assert_int_equal(sym_maps__read(getpid(), &maps), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		addr = dlsym(lib, cases[i].lookup);
+		assert_non_null(addr);
+		m = sym_maps__find(&maps, (uint64_t)(uintptr_t)addr);
+		assert_non_null(m);
+		assert_named(s, getpid(), m, (uint64_t)(uintptr_t)addr, cases[i].want);
+	}
+	sym_maps__free(&maps);
+	dlclose(lib);
+	symbolizer__free(s);
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t len = strlen(s), suffix_len = strlen(suffix);
 
 	return len >= suffix_len && !strcmp(s + len - suffix_len, suffix);
+}
+
+#define MAX_PLT_LABELS 4096
+
+/* One PLT entry as objdump labels it: "<puts@plt>" at start, its last instruction at last. */
+struct plt_label {
+	uint64_t start, last;
+	char name[128];
+	char section[16];
+};
+
+/*
+ * The PLT entries of path that objdump names (its own reading of the
+ * relocations), in .plt, .plt.sec and .plt.got. Labels objdump cannot name
+ * (PLT0, "*ABS*+0x...@plt" for ifuncs) are skipped. Returns the count.
+ */
+static size_t objdump_plt(const char *path, struct plt_label *labels)
+{
+	char cmd[4096], line[512], name[256], section[64] = "";
+	struct plt_label *cur = NULL;
+	unsigned long addr;
+	size_t nr = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -d -j .plt -j .plt.sec -j .plt.got '%s'", SYM_OBJDUMP,
+		 path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		if (sscanf(line, "Disassembly of section %63[^:]:", section) == 1) {
+			cur = NULL;
+		} else if (sscanf(line, "%lx <%255[^>]>:", &addr, name) == 2) {
+			cur = NULL;
+			if (!ends_with(name, "@plt") || strchr(name, '*') || strchr(name, '+') ||
+			    strchr(name, '-') || strlen(name) >= sizeof(labels->name))
+				continue;
+			assert_true(nr < MAX_PLT_LABELS);
+			cur = &labels[nr++];
+			cur->start = cur->last = addr;
+			strcpy(cur->name, name);
+			snprintf(cur->section, sizeof(cur->section), "%s", section);
+		} else if (cur && sscanf(line, " %lx:", &addr) == 1) {
+			cur->last = addr;
+		}
+	}
+	assert_int_equal(pclose(p), 0);
+	return nr;
+}
+
+static size_t labels_in(const struct plt_label *labels, size_t nr, const char *section,
+			const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nr; i++)
+		n += !strcmp(labels[i].section, section) &&
+		     (!name || !strcmp(labels[i].name, name));
+	return n;
+}
+
+/* Every address of every entry objdump names is named so by symbolizer__elf(). */
+static void check_plt(struct symbolizer *s, const char *path, const struct plt_label *labels,
+		      size_t nr)
+{
+	struct sym_result res;
+	uint64_t addr[2];
+	size_t i, j;
+
+	for (i = 0; i < nr; i++) {
+		addr[0] = labels[i].start;
+		addr[1] = labels[i].last;
+		for (j = 0; j < 2; j++) {
+			assert_int_equal(symbolizer__elf(s, path, addr[j], &res), 0);
+			if (!res.nr_frames || !res.frames[res.nr_frames - 1].name)
+				fail_msg("%s: %#" PRIx64 " in %s unnamed", path, addr[j],
+					 labels[i].name);
+			assert_string_equal(res.frames[res.nr_frames - 1].name, labels[i].name);
+		}
+	}
+}
+
+/*
+ * PLT stubs of the four fixture layouts are named symbol@plt as objdump names
+ * them: lazy .plt, IBT .plt.sec with 16-byte .plt.got entries, -z now, and
+ * -fno-plt (only .plt.got left).
+ */
+static void test_plt(void **state)
+{
+	static const char *const paths[] = {SYM_FIXTURE_PLT_LAZY, SYM_FIXTURE_PLT_IBT,
+					    SYM_FIXTURE_PLT_NOW, SYM_FIXTURE_PLT_NOPLT};
+	struct symbolizer *s = symbolizer__new(NULL);
+	struct plt_label *labels = calloc(MAX_PLT_LABELS, sizeof(*labels));
+	size_t i, nr;
+
+	assert_non_null(s);
+	assert_non_null(labels);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		nr = objdump_plt(paths[i], labels);
+		/* The layouts the fixtures are built for, so that each kind is tested. */
+		assert_int_equal(labels_in(labels, nr, ".plt.got", "getpid@plt"), i < 3);
+		assert_int_equal(labels_in(labels, nr, ".plt.got", "__cxa_finalize@plt"), 1);
+		if (i == 1)
+			assert_int_equal(labels_in(labels, nr, ".plt.sec", NULL), 4);
+		else if (i < 3)
+			assert_int_equal(labels_in(labels, nr, ".plt", NULL), 4);
+		check_plt(s, paths[i], labels, nr);
+	}
+	free(labels);
+	symbolizer__free(s);
+}
+
+/* This process's own PLT (as record names a process), through its mapping. */
+static int exe_bias(struct dl_phdr_info *info, size_t size, void *data)
+{
+	*(uint64_t *)data = (uint64_t)info->dlpi_addr;
+	return 1;
+}
+
+static void test_plt_in_process(void **state)
+{
+	struct plt_label *labels = calloc(MAX_PLT_LABELS, sizeof(*labels));
+	struct symbolizer *s = symbolizer__new(NULL);
+	const struct sym_map_entry *m;
+	struct sym_maps maps = {0};
+	char exe[4096];
+	uint64_t bias = 0;
+	ssize_t len;
+	size_t i, nr;
+
+	assert_non_null(s);
+	assert_non_null(labels);
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(len > 0);
+	exe[len] = '\0';
+	nr = objdump_plt(exe, labels);
+	assert_true(nr > 3);
+	dl_iterate_phdr(exe_bias, &bias);
+	assert_int_equal(sym_maps__read(getpid(), &maps), 0);
+	for (i = 0; i < nr; i++) {
+		m = sym_maps__find(&maps, bias + labels[i].start);
+		assert_named(s, getpid(), m, bias + labels[i].start, labels[i].name);
+		assert_named(s, getpid(), m, bias + labels[i].last, labels[i].name);
+	}
+	sym_maps__free(&maps);
+	free(labels);
+	symbolizer__free(s);
 }
 
 /* The vDSO's clock_gettime, in this process and at the same offset in a child. */
@@ -483,6 +667,9 @@ int main(void)
 		cmocka_unit_test(test_synthetic_normalization),
 		cmocka_unit_test(test_shared_library),
 		cmocka_unit_test(test_stripped_library),
+		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_plt),
+		cmocka_unit_test(test_plt_in_process),
 		cmocka_unit_test(test_vdso),
 		cmocka_unit_test(test_cache_eviction),
 		cmocka_unit_test(test_bindings_and_exit),

@@ -22,11 +22,35 @@ struct expect {
 	const char *module;
 };
 
+/* Each case's address is named as it says (NULL: not at all). */
+static void check_cases(struct symbolizer *s, const struct expect *cases, size_t nr)
+{
+	struct sym_result res;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		memset(&res, 0xff, sizeof(res));
+		assert_int_equal(symbolizer__kernel(s, cases[i].addr, &res), 0);
+		assert_int_equal(res.elf_addr, cases[i].addr);
+		if (!cases[i].name) {
+			assert_int_equal(res.nr_frames, 0);
+			continue;
+		}
+		assert_int_equal(res.nr_frames, 1);
+		assert_string_equal(res.frames[0].name, cases[i].name);
+		if (cases[i].module)
+			assert_string_equal(res.module, cases[i].module);
+		else
+			assert_null(res.module);
+	}
+}
+
 static void test_lookups(void **state)
 {
 	static const struct expect cases[] = {
 		{0xffffffff80ffffffull, NULL, NULL},
-		{0xffffffff81000000ull, "startup_64", NULL}, /* global, first in file */
+		{0xffffffff81000000ull, "startup_64",
+		 NULL}, /* global, fewer underscores than _stext */
 		{0xffffffff810003ffull, "startup_64", NULL},
 		{0xffffffff81000400ull, "secondary_startup_64", NULL},
 		{0xffffffff81001010ull, "do_syscall_64", NULL}, /* global over local alias */
@@ -43,32 +67,45 @@ static void test_lookups(void **state)
 	};
 	struct symbolizer_opts opts = {.kallsyms = SYM_DATA_DIR "/kallsyms.txt"};
 	struct symbolizer_stats stats;
-	struct sym_result res;
 	struct symbolizer *s;
-	size_t i;
 
 	s = symbolizer__new(&opts);
 	assert_non_null(s);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(&res, 0xff, sizeof(res));
-		assert_int_equal(symbolizer__kernel(s, cases[i].addr, &res), 0);
-		assert_int_equal(res.elf_addr, cases[i].addr);
-		if (!cases[i].name) {
-			assert_int_equal(res.nr_frames, 0);
-			continue;
-		}
-		assert_int_equal(res.nr_frames, 1);
-		assert_string_equal(res.frames[0].name, cases[i].name);
-		if (cases[i].module)
-			assert_string_equal(res.module, cases[i].module);
-		else
-			assert_null(res.module);
-	}
+	check_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 	symbolizer__stats(s, &stats);
 	assert_int_equal(stats.lookups, sizeof(cases) / sizeof(cases[0]));
 	assert_int_equal(stats.unresolved, 5);
 	/* startup_64, secondary, do_syscall_64, weak, last, 2 ext4, xfs, bpf */
 	assert_int_equal(stats.kernel_symbols, 9);
+	symbolizer__free(s);
+}
+
+/*
+ * Aliases at one address (as x86_64 kernels have them): the native entry over
+ * the compat ones, global or weak over local, fewer leading underscores, then
+ * the shortest name, then the first in byte order; whatever order the file
+ * lists them in.
+ */
+static void test_aliases(void **state)
+{
+	static const struct expect cases[] = {
+		{0xffffffff81302f80ull, "__x64_sys_getppid", NULL},
+		{0xffffffff81302f90ull, "__x64_sys_getppid", NULL},
+		/* global over local, compat or not */
+		{0xffffffff81303000ull, "__ia32_compat_sys_sigreturn", NULL},
+		{0xffffffff81303100ull, "__x64_sys_recvmsg", NULL},
+		{0xffffffff81303200ull, "sys_old_fn", NULL},
+		{0xffffffff81303300ull, "__weak_fn", NULL}, /* weak over local */
+		{0xffffffff81303400ull, "irq_entries_start", NULL},
+		{0xffffffff81303500ull, "beta_fn", NULL},
+		{0xffffffff81303600ull, "last_fn", NULL},
+	};
+	struct symbolizer_opts opts = {.kallsyms = SYM_DATA_DIR "/kallsyms_aliases.txt"};
+	struct symbolizer *s;
+
+	s = symbolizer__new(&opts);
+	assert_non_null(s);
+	check_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 	symbolizer__free(s);
 }
 
@@ -131,9 +168,8 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookups),
-		cmocka_unit_test(test_hidden_addresses),
-		cmocka_unit_test(test_parse_text),
+		cmocka_unit_test(test_lookups),		 cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_hidden_addresses), cmocka_unit_test(test_parse_text),
 		cmocka_unit_test(test_missing_file),
 	};
 
