@@ -726,7 +726,9 @@ int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_
 			continue;
 		{
 			for (k = 0; comm_key_idx > 0 && k < sm->n_label; k++)
-				if (sm->label[k]->key == comm_key_idx && sm->label[k]->str > 0) {
+				/* A label of "" (a repeated empty string) is no process name. */
+				if (sm->label[k]->key == comm_key_idx &&
+				    *pprof__str(c.p, sm->label[k]->str)) {
 					err = ctx__str(s, &c, sm->label[k]->str, &comm_id);
 					if (err)
 						goto out;

@@ -661,6 +661,10 @@ static bool check_file(const char *path)
 		goto out;
 	}
 	assert_int_equal(stacks__build(s, 0), 0);
+	/* No frame, process frames included, has an empty name. */
+	for (i = 0; i < stacks__nr_frames(s); i++)
+		if (!stacks__frame(s, (uint32_t)i)->name[0])
+			fail_msg("%s: frame %zu has an empty name", path, i);
 
 	/* report: flat and cum per function. */
 	assert_int_equal(stacks__func_stats(s, STACKS_NONE, &st, &nr), 0);
@@ -856,6 +860,71 @@ static void test_generated(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A profile whose string table holds "" twice, its samples labelled with the
+ * second: the process is then unknown, not a frame named "".
+ */
+static void test_empty_comm(void **state)
+{
+	char *strs[] = {"", "samples", "count", "comm", "", "main"};
+	Perftools__Profiles__Profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
+	Perftools__Profiles__ValueType vt = PERFTOOLS__PROFILES__VALUE_TYPE__INIT, *vts[] = {&vt};
+	Perftools__Profiles__Function fn = PERFTOOLS__PROFILES__FUNCTION__INIT, *fns[] = {&fn};
+	Perftools__Profiles__Line ln = PERFTOOLS__PROFILES__LINE__INIT, *lns[] = {&ln};
+	Perftools__Profiles__Location loc = PERFTOOLS__PROFILES__LOCATION__INIT, *locs[] = {&loc};
+	Perftools__Profiles__Label lb = PERFTOOLS__PROFILES__LABEL__INIT, *lbs[] = {&lb};
+	Perftools__Profiles__Sample sm = PERFTOOLS__PROFILES__SAMPLE__INIT, *sms[] = {&sm};
+	char dir[] = "/tmp/smolder-frames-XXXXXX", path[64];
+	uint64_t loc_ids[] = {1};
+	int64_t values[] = {3};
+	uint8_t *buf;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	vt.type = 1;
+	vt.unit = 2;
+	fn.id = 1;
+	fn.name = 5;
+	ln.function_id = 1;
+	loc.id = 1;
+	loc.address = 0x1234;
+	loc.n_line = 1;
+	loc.line = lns;
+	lb.key = 3;
+	lb.str = 4;
+	sm.n_location_id = 1;
+	sm.location_id = loc_ids;
+	sm.n_value = 1;
+	sm.value = values;
+	sm.n_label = 1;
+	sm.label = lbs;
+	p.n_sample_type = 1;
+	p.sample_type = vts;
+	p.n_function = 1;
+	p.function = fns;
+	p.n_location = 1;
+	p.location = locs;
+	p.n_sample = 1;
+	p.sample = sms;
+	p.n_string_table = sizeof(strs) / sizeof(strs[0]);
+	p.string_table = strs;
+	len = perftools__profiles__profile__get_packed_size(&p);
+	buf = malloc(len);
+	assert_non_null(buf);
+	assert_int_equal(perftools__profiles__profile__pack(&p, buf), len);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/comm.pb", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(buf);
+	assert_true(check_file(path));
+	unlink(path);
+	rmdir(dir);
+}
+
 /* ---- the decoder against go tool pprof ---- */
 
 static bool have_go(void)
@@ -939,6 +1008,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpora),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_empty_comm),
 		cmocka_unit_test(test_go_pprof_agrees),
 	};
 
