@@ -920,11 +920,13 @@ out:
 static const uint32_t *sample_key(const struct stacks *s, const struct sample_rec *r, bool by_comm,
 				  uint32_t *frame0, uint32_t *ret_len)
 {
+	/* A sample without frames may come before any pool exists: no &NULL[0]. */
+	const uint32_t *frames = r->len ? &s->pool[r->off] : NULL;
+
 	*ret_len = r->len + by_comm;
-	if (!by_comm)
-		return &s->pool[r->off];
-	*frame0 = r->process_frame;
-	return &s->pool[r->off];
+	if (by_comm)
+		*frame0 = r->process_frame;
+	return frames;
 }
 
 static uint32_t key_at(const uint32_t *key, uint32_t frame0, bool by_comm, uint32_t k)
