@@ -2,10 +2,10 @@
 /*
  * Property test of frame identity: for every profile of the tests' corpora
  * (the .pb.gz files of tests/data, every file of tests/fuzz/corpus/fuzz_pprof)
- * and for generated
- * profiles full of unnamed frames, what report (per-function flat and cum),
- * folded output and the flame graph's trees show equals an independent
- * decode of the same file.
+ * and for generated profiles full of unnamed frames, what report (per-function
+ * flat and cum), folded output, the flame graph's trees and a diff's base
+ * show equals an independent decode of the same file, and no frame has an
+ * empty name.
  *
  * The independent decode reads the file with zlib and the protobuf-c code
  * generated from proto/profile.proto only (no pprof__read*(), no stacks.c),
@@ -638,7 +638,7 @@ static void folded_sums(const struct stacks *s, enum stacks_tree_id id, struct s
 /* Compares everything for one file; false when it was not one to compare. */
 static bool check_file(const char *path)
 {
-	struct sums funcs = {0}, machine = {0}, by_comm = {0}, folded = {0};
+	struct sums funcs = {0}, base_funcs = {0}, machine = {0}, by_comm = {0}, folded = {0};
 	struct stacks_func_stat *st = NULL;
 	const struct stacks_func *fn;
 	pprof_profile_t *p = NULL;
@@ -660,6 +660,8 @@ static bool check_file(const char *path)
 		assert_int_equal(d.funcs.nr, 0);
 		goto out;
 	}
+	/* diff: the same file as BASE must show the same, in its own slot. */
+	assert_int_equal(stacks__add_profile(s, p, STACKS_BASE), 0);
 	assert_int_equal(stacks__build(s, 0), 0);
 	/* No frame, process frames included, has an empty name. */
 	for (i = 0; i < stacks__nr_frames(s); i++)
@@ -676,9 +678,15 @@ static bool check_file(const char *path)
 		append(&key, &klen, &kalloc, fn->file);
 		sums__add(&funcs, key, st[i].flat_val[STACKS_NEW], st[i].flat_cnt[STACKS_NEW],
 			  st[i].cum_val[STACKS_NEW], st[i].cum_cnt[STACKS_NEW]);
+		sums__add(&base_funcs, key, st[i].flat_val[STACKS_BASE],
+			  st[i].flat_cnt[STACKS_BASE], st[i].cum_val[STACKS_BASE],
+			  st[i].cum_cnt[STACKS_BASE]);
 	}
 	sums__finish(&funcs);
 	sums__expect_equal(&d.funcs, &funcs, "flat/cum per function", path, "smolder");
+	sums__finish(&base_funcs);
+	sums__expect_equal(&d.funcs, &base_funcs, "flat/cum per function of a diff's base", path,
+			   "smolder");
 
 	/* The flame graph's trees, frame by frame. */
 	tree_sums(s, STACKS_TREE_MACHINE, &machine);
@@ -696,6 +704,7 @@ out:
 	free(key);
 	free(st);
 	sums__free(&funcs);
+	sums__free(&base_funcs);
 	sums__free(&machine);
 	sums__free(&by_comm);
 	sums__free(&folded);
