@@ -5,7 +5,8 @@
  * B`. The frames in names_burn() and names_outer() must be named by file
  * and function start in the file's own address space, "names_unnamed+0x...",
  * the same in both processes, with the start read independently by nm from
- * the unstripped copy; the Locations keep the exact runtime addresses.
+ * the unstripped copy; the Locations keep the exact runtime addresses, and
+ * the folded flame graph shows the call names_outer -> names_burn so named.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -136,6 +137,18 @@ static void test_stripped_two_processes(void **state)
 		assert_true(pp[i].burn_from_outer * 100 >= pp[i].in_burn * MIN_SHARE);
 	}
 	pprof__profile_free(p);
+	/* The folded flame graph shows the call under those names. */
+	{
+		char *fg[] = {(char *)itest_smolder(), "flamegraph", "--folded",
+			      itest_path("unnamed.pb.gz"), NULL};
+		char call[300];
+
+		snprintf(call, sizeof(call), "%s;%s ", outer, burn);
+		assert_int_equal(itest_run(fg, &out), 0);
+		assert_non_null(out);
+		assert_non_null(strstr(out, call));
+		free(out);
+	}
 	itest_cleanup();
 }
 
