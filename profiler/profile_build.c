@@ -16,13 +16,23 @@
  * collector, which alone knows which are return addresses (a frame a signal
  * interrupted is not). A user stack that did not reach its root ends in a
  * synthetic [truncated] frame.
+ *
+ * No frame is left without a name, nor named "": a user address no symbol
+ * covers is named by its file and the start of its function in the file's
+ * own (ELF virtual) address space, "bash+0x4a2b30", from the .eh_frame FDE
+ * covering it (else by its own ELF address), so that the samples of one
+ * unnamed function merge across processes; the location keeps the exact
+ * address. Inlined frames without a name are left out.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profile_build.h"
+#include "unwind.h"
 
 #define KERNEL_SPACE	  (~0ULL)
 #define KERNEL_MAP_START  0xffff800000000000ULL
@@ -52,6 +62,10 @@ struct build_ctx {
 	uint64_t truncated_loc; /* the synthetic [truncated] root, once made */
 	struct user_frame *todo; /* distinct user frames, before they are named */
 	size_t nr_todo, cap_todo;
+	/* Function starts of the one file whose unnamed frames are being named. */
+	struct unwind_funcs *funcs; /* NULL: none (not read yet, or no .eh_frame) */
+	uint64_t funcs_dev, funcs_inode;
+	bool funcs_read;
 	struct profile_build_stats stats;
 };
 
@@ -104,12 +118,26 @@ static struct loc_slot *slot_find(struct build_ctx *c, uint64_t space, uint64_t 
 	return &c->slots[j];
 }
 
+static bool name_empty(const char *name)
+{
+	return !name || !name[0];
+}
+
+/*
+ * The lines of r, innermost first. An inlined frame without a name (DWARF
+ * may give a line but no function) is left out: no frame gets the name "".
+ * The physical function (the last line) may still be unnamed: the caller
+ * names it or drops it.
+ */
 static void fill_lines(const struct sym_result *r, struct pprof_line_desc *lines, size_t *ret_nr)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < r->nr_frames && i < SYMBOLIZER_MAX_FRAMES; i++) {
-		lines[i] = (struct pprof_line_desc){
+		if (name_empty(r->frames[i].name) && name_empty(r->frames[i].system_name) &&
+		    i + 1 < r->nr_frames)
+			continue;
+		lines[n++] = (struct pprof_line_desc){
 			.name = r->frames[i].name,
 			.system_name = r->frames[i].system_name,
 			.filename = r->frames[i].file,
@@ -117,7 +145,78 @@ static void fill_lines(const struct sym_result *r, struct pprof_line_desc *lines
 			.column = r->frames[i].column,
 		};
 	}
-	*ret_nr = i;
+	*ret_nr = n;
+}
+
+/* True when the physical function of lines (the last one) has no name. */
+static bool physical_unnamed(const struct pprof_line_desc *lines, size_t nr)
+{
+	return nr && name_empty(lines[nr - 1].name) && name_empty(lines[nr - 1].system_name);
+}
+
+/* Reads the function starts of m's file, unless they are those of the last file asked for. */
+static void funcs_load(struct build_ctx *c, pid_t pid, const struct sym_map_entry *m)
+{
+	uint64_t dev = (uint64_t)m->dev_major << 32 | m->dev_minor;
+	int fd;
+
+	if (c->funcs_read && c->funcs_dev == dev && c->funcs_inode == m->inode)
+		return;
+	unwind_funcs__free(c->funcs);
+	c->funcs = NULL;
+	c->funcs_read = true;
+	c->funcs_dev = dev;
+	c->funcs_inode = m->inode;
+	if (sym_maps__open(pid, m, &fd))
+		return;
+	c->funcs = unwind_funcs__from_fd(fd);
+	close(fd);
+}
+
+/*
+ * The name of user address addr of mapping m when no symbol covers it: the
+ * file's base name and the ELF virtual address of the function's start, from
+ * the FDE covering addr ("bash+0x4a2b30"), else of addr itself. Every sample
+ * in one unnamed function then merges, in every process of the file. False
+ * when the ELF address is not known (anonymous memory, no ELF file): the
+ * location then has no line, and readers show its address and mapping.
+ * Frames come sorted by file, so one file's starts are held at once.
+ */
+static bool unnamed_user_name(struct build_ctx *c, pid_t pid, const struct sym_map_entry *m,
+			      uint64_t addr, const struct sym_result *r, char *buf, size_t size)
+{
+	static const char deleted[] = " (deleted)";
+	const char *path = m->path[0] ? m->path : "[anon]";
+	const char *base = strrchr(path, '/');
+	uint64_t vaddr = 0, start;
+	bool have_vaddr = false;
+	size_t len;
+
+	base = base && base[1] ? base + 1 : path;
+	len = strlen(base);
+	/* A file replaced on disk is still the same code: merge with its other processes. */
+	if (len > sizeof(deleted) - 1 && !strcmp(base + len - (sizeof(deleted) - 1), deleted))
+		len -= sizeof(deleted) - 1;
+	if (path[0] != '[') {
+		funcs_load(c, pid, m);
+		if (c->funcs)
+			have_vaddr = !unwind_funcs__file_to_vaddr(
+				c->funcs, addr - m->start + m->offset, &vaddr);
+		if (!have_vaddr && r->elf_addr) {
+			vaddr = r->elf_addr;
+			have_vaddr = true;
+		}
+	}
+	if (!have_vaddr)
+		return false;
+	if (c->funcs && !unwind_funcs__start(c->funcs, vaddr, &start)) {
+		vaddr = start;
+		c->stats.named_by_start++;
+	} else {
+		c->stats.named_by_address++;
+	}
+	snprintf(buf, size, "%.*s+0x%" PRIx64, (int)len, base, vaddr);
+	return true;
 }
 
 /*
@@ -165,6 +264,8 @@ static int64_t kernel_location(struct build_ctx *c, uint64_t addr)
 		fill_lines(&r, lines, &nr);
 	else
 		c->stats.kernel_unavailable++;
+	if (physical_unnamed(lines, nr))
+		nr--; /* shown as its address under its mapping */
 	if (!nr)
 		c->stats.unsymbolized++;
 	/* A module's functions sit under the module's own mapping. */
@@ -181,7 +282,7 @@ static int64_t user_location(struct build_ctx *c, pid_t pid, uint32_t gen, uint6
 	struct pprof_line_desc lines[SYMBOLIZER_MAX_FRAMES];
 	struct pprof_mapping_desc md;
 	struct sym_map_entry entry, *m = NULL;
-	char path[4096];
+	char path[4096], unnamed[600];
 	struct sym_result r;
 	int64_t mapping_id;
 	size_t nr = 0;
@@ -206,8 +307,17 @@ static int64_t user_location(struct build_ctx *c, pid_t pid, uint32_t gen, uint6
 	memset(&r, 0, sizeof(r));
 	if (symbolizer__user(c->sym, pid, m, addr, &r) == 0)
 		fill_lines(&r, lines, &nr);
-	if (!nr)
+	if (!nr || physical_unnamed(lines, nr)) {
 		c->stats.unsymbolized++;
+		if (!nr)
+			lines[nr++] = (struct pprof_line_desc){0};
+		if (unnamed_user_name(c, pid, m, addr, &r, unnamed, sizeof(unnamed))) {
+			lines[nr - 1].name = unnamed;
+			lines[nr - 1].system_name = NULL;
+		} else {
+			nr--; /* no ELF address: readers show the exact address and mapping */
+		}
+	}
 	md = (struct pprof_mapping_desc){
 		.memory_start = m->start,
 		.memory_limit = m->end,
@@ -502,6 +612,7 @@ int profile_build(const struct aggregate *agg, const struct proc_source *procs,
 	if (!err)
 		err = aggregate__for_each(agg, add_entry, &c);
 out:
+	unwind_funcs__free(c.funcs);
 	free(c.slots);
 	free(c.loc_ids);
 	if (err) {

@@ -44,7 +44,9 @@ struct profile_meta {
 
 struct profile_build_stats {
 	uint64_t frames; /* frames named or attempted */
-	uint64_t unsymbolized; /* frames left as addresses */
+	uint64_t unsymbolized; /* frames no symbol covers */
+	uint64_t named_by_start; /* of those, named file+start of the FDE covering them */
+	uint64_t named_by_address; /* of those, named file+their own ELF address (no FDE) */
 	uint64_t no_mapping; /* user frames outside every known mapping */
 	uint64_t kernel_unavailable; /* kernel frames without kallsyms */
 };

@@ -284,8 +284,11 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		st->unwind.nr_tables, st->unwind.bytes / 1024, (unsigned long long)st->unwind.hits,
 		(unsigned long long)st->unwind.misses, (unsigned long long)st->unwind.evictions,
 		(unsigned long long)st->unwind.failures, (unsigned long long)st->file_key_resets);
-	fprintf(stderr, "  frames: %llu distinct, %llu unsymbolized, %llu outside known mappings\n",
+	fprintf(stderr,
+		"  frames: %llu distinct, %llu unsymbolized (%llu named file+function start, %llu file+address), %llu outside known mappings\n",
 		(unsigned long long)w->build.frames, (unsigned long long)w->build.unsymbolized,
+		(unsigned long long)w->build.named_by_start,
+		(unsigned long long)w->build.named_by_address,
 		(unsigned long long)w->build.no_mapping);
 }
 

@@ -5,11 +5,13 @@
  * Data structures:
  * - strings: every name and file is copied once into its own allocation and
  *   interned in an open-addressing set, so frames and functions compare by
- *   string id. Ids are < 2^30 so that a frame key (name, file, kind) packs
- *   into 64 bits for the id map.
- * - id map: one open-addressing u64 -> u64 table (linear probing, load <=
- *   1/2) keyed by tagged keys: frame keys, function keys and hottest-line
- *   weights (function, line).
+ *   string id (< 2^30).
+ * - id maps: open-addressing tables (linear probing, load <= 1/2) from a key
+ *   of three u32 compared field by field to a u64, one per kind of key:
+ *   frames (name, file, kind), functions (name, file) and hottest-line
+ *   weights (function, line). Nothing is packed into one integer, so two
+ *   distinct frames can never share a key (a packed key once let an unnamed
+ *   frame's key equal a function's, and the frame took another's name).
  * - samples: every sample of every profile is kept as a compact record (slot,
  *   process frame, value, count) and its frames, root first, in one pool of
  *   u32, so an hour of 200,000 samples costs a few dozen MB.
@@ -34,15 +36,23 @@
 
 #define STR_MAX		(1u << 30)
 #define KERNEL_ADDR_MIN 0xffff800000000000ull
-#define KEY_EMPTY	UINT64_MAX
-/* Key tags in the top bits so the kinds of keys never collide. */
-#define KEY_TAG_FRAME (0ull << 62)
-#define KEY_TAG_FUNC  (1ull << 62)
-#define KEY_TAG_LINE  (3ull << 62)
+
+/*
+ * The key of an id map, compared field by field. Each kind of key has a map
+ * of its own, so no two distinct frames, functions or lines can share one.
+ */
+struct idkey {
+	uint32_t a, b, c;
+};
+
+struct idmap_slot {
+	struct idkey key;
+	bool used;
+	uint64_t val;
+};
 
 struct idmap {
-	uint64_t *keys;
-	uint64_t *vals;
+	struct idmap_slot *slots;
 	size_t cap; /* power of two */
 	size_t nr;
 };
@@ -84,7 +94,9 @@ struct stacks {
 	size_t nr_pool, alloc_pool;
 	uint64_t pruned;
 	struct strset strs;
-	struct idmap map;
+	struct idmap frame_ids; /* (name, file, kind) -> frame */
+	struct idmap func_ids; /* (name, file) -> function */
+	struct idmap line_weights; /* (function, line) -> value of its samples */
 	struct stacks_frame *frames;
 	size_t nr_frames, alloc_frames;
 	struct func_priv *funcs;
@@ -146,44 +158,44 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /* idmap */
 
+static uint64_t idkey__hash(const struct idkey *k)
+{
+	return hash64(((uint64_t)k->a << 32 | k->b) ^ hash64(k->c));
+}
+
+static bool idkey__eq(const struct idkey *x, const struct idkey *y)
+{
+	return x->a == y->a && x->b == y->b && x->c == y->c;
+}
+
 static int idmap__rehash(struct idmap *m, size_t cap)
 {
-	uint64_t *keys, *vals;
-	size_t i;
+	struct idmap_slot *slots = calloc(cap, sizeof(*slots));
+	size_t i, j;
 
-	keys = malloc(cap * sizeof(*keys));
-	vals = malloc(cap * sizeof(*vals));
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
+	if (!slots)
 		return -ENOMEM;
-	}
-	memset(keys, 0xff, cap * sizeof(*keys));
 	for (i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (m->keys[i] == KEY_EMPTY)
+		if (!m->slots[i].used)
 			continue;
-		j = hash64(m->keys[i]) & (cap - 1);
-		while (keys[j] != KEY_EMPTY)
+		j = idkey__hash(&m->slots[i].key) & (cap - 1);
+		while (slots[j].used)
 			j = (j + 1) & (cap - 1);
-		keys[j] = m->keys[i];
-		vals[j] = m->vals[i];
+		slots[j] = m->slots[i];
 	}
-	free(m->keys);
-	free(m->vals);
-	m->keys = keys;
-	m->vals = vals;
+	free(m->slots);
+	m->slots = slots;
 	m->cap = cap;
 	return 0;
 }
 
 /*
- * Finds key; when absent and insert is set, adds it with value *val. Returns
+ * Finds key; when absent and insert is set, adds it with value val. Returns
  * a pointer to the value, or NULL (absent, or out of memory when inserting:
  * *err tells).
  */
-static uint64_t *idmap__get(struct idmap *m, uint64_t key, bool insert, uint64_t val, int *err)
+static uint64_t *idmap__get(struct idmap *m, const struct idkey *key, bool insert, uint64_t val,
+			    int *err)
 {
 	size_t j;
 
@@ -195,18 +207,19 @@ static uint64_t *idmap__get(struct idmap *m, uint64_t key, bool insert, uint64_t
 	}
 	if (!m->cap)
 		return NULL;
-	j = hash64(key) & (m->cap - 1);
-	while (m->keys[j] != KEY_EMPTY) {
-		if (m->keys[j] == key)
-			return &m->vals[j];
+	j = idkey__hash(key) & (m->cap - 1);
+	while (m->slots[j].used) {
+		if (idkey__eq(&m->slots[j].key, key))
+			return &m->slots[j].val;
 		j = (j + 1) & (m->cap - 1);
 	}
 	if (!insert)
 		return NULL;
-	m->keys[j] = key;
-	m->vals[j] = val;
+	m->slots[j].used = true;
+	m->slots[j].key = *key;
+	m->slots[j].val = val;
 	m->nr++;
-	return &m->vals[j];
+	return &m->slots[j].val;
 }
 
 /* strset */
@@ -330,8 +343,9 @@ void stacks__free(struct stacks *s)
 	free(s->pool);
 	free(s->frames);
 	free(s->funcs);
-	free(s->map.keys);
-	free(s->map.vals);
+	free(s->frame_ids.slots);
+	free(s->func_ids.slots);
+	free(s->line_weights.slots);
 	strset__free(&s->strs);
 	free(s);
 }
@@ -339,12 +353,12 @@ void stacks__free(struct stacks *s)
 static int stacks__intern_func(struct stacks *s, uint32_t name_id, uint32_t file_id,
 			       int64_t start_line, enum stacks_kind kind, uint32_t *ret)
 {
-	uint64_t key = KEY_TAG_FUNC | ((uint64_t)name_id << 30) | file_id;
+	struct idkey key = {.a = name_id, .b = file_id};
 	struct func_priv *f;
 	uint64_t *v;
 	int err;
 
-	v = idmap__get(&s->map, key, true, s->nr_funcs, &err);
+	v = idmap__get(&s->func_ids, &key, true, s->nr_funcs, &err);
 	if (!v)
 		return err;
 	if (*v == s->nr_funcs) {
@@ -372,7 +386,7 @@ static int stacks__intern_func(struct stacks *s, uint32_t name_id, uint32_t file
 static int stacks__intern_frame(struct stacks *s, uint32_t name_id, uint32_t file_id,
 				int64_t start_line, enum stacks_kind kind, uint32_t *ret)
 {
-	uint64_t key = KEY_TAG_FRAME | ((uint64_t)kind << 60) | ((uint64_t)name_id << 30) | file_id;
+	struct idkey key = {.a = name_id, .b = file_id, .c = (uint32_t)kind};
 	struct stacks_frame *fr;
 	uint32_t func = STACKS_NONE;
 	uint64_t *v;
@@ -383,7 +397,7 @@ static int stacks__intern_frame(struct stacks *s, uint32_t name_id, uint32_t fil
 		if (err)
 			return err;
 	}
-	v = idmap__get(&s->map, key, true, s->nr_frames, &err);
+	v = idmap__get(&s->frame_ids, &key, true, s->nr_frames, &err);
 	if (!v)
 		return err;
 	if (*v == s->nr_frames) {
@@ -603,20 +617,19 @@ static void stacks__update_lines(struct stacks *s)
 
 	for (i = 0; i < s->nr_funcs; i++)
 		s->funcs[i].best_line_w = -1;
-	for (i = 0; i < s->map.cap; i++) {
-		uint64_t key = s->map.keys[i];
+	for (i = 0; i < s->line_weights.cap; i++) {
+		const struct idmap_slot *sl = &s->line_weights.slots[i];
 		struct func_priv *f;
 		int64_t w;
 
-		if (key == KEY_EMPTY || (key & (3ull << 62)) != KEY_TAG_LINE)
+		if (!sl->used)
 			continue;
-		f = &s->funcs[(key >> 32) & 0x3fffffff];
-		w = (int64_t)s->map.vals[i];
+		f = &s->funcs[sl->key.a];
+		w = (int64_t)sl->val;
 		/* Ties go to the lower line so that output does not depend on hashing. */
-		if (w > f->best_line_w ||
-		    (w == f->best_line_w && (int64_t)(uint32_t)key < f->pub.line)) {
+		if (w > f->best_line_w || (w == f->best_line_w && sl->key.b < f->pub.line)) {
 			f->best_line_w = w;
-			f->pub.line = (uint32_t)key;
+			f->pub.line = sl->key.b;
 		}
 	}
 	for (i = 0; i < s->nr_funcs; i++)
@@ -636,8 +649,9 @@ static int stacks__add_line_weights(struct stacks *s, struct profile_ctx *c)
 			continue;
 		for (i = 0; i < loc->n_line; i++) {
 			const Perftools__Profiles__Line *ln = loc->line[i];
+			struct idkey key;
 			uint32_t frame;
-			uint64_t key, *v;
+			uint64_t *v;
 
 			if (ln->line <= 0 || ln->line > UINT32_MAX)
 				continue;
@@ -647,9 +661,8 @@ static int stacks__add_line_weights(struct stacks *s, struct profile_ctx *c)
 			frame = c->loc_frames[c->loc_off[li + 1] - 1 - i];
 			if (s->frames[frame].func == STACKS_NONE)
 				continue;
-			key = KEY_TAG_LINE | ((uint64_t)s->frames[frame].func << 32) |
-			      (uint64_t)ln->line;
-			v = idmap__get(&s->map, key, true, 0, &err);
+			key = (struct idkey){.a = s->frames[frame].func, .b = (uint32_t)ln->line};
+			v = idmap__get(&s->line_weights, &key, true, 0, &err);
 			if (!v)
 				return err;
 			*v = (uint64_t)add_sat((int64_t)*v, c->loc_val[li]);
@@ -757,7 +770,9 @@ int stacks__add_profile(struct stacks *s, const pprof_profile_t *p, enum stacks_
 			continue;
 		{
 			for (k = 0; comm_key_idx > 0 && k < sm->n_label; k++)
-				if (sm->label[k]->key == comm_key_idx && sm->label[k]->str > 0) {
+				/* A label of "" (a repeated empty string) is no process name. */
+				if (sm->label[k]->key == comm_key_idx &&
+				    *pprof__str(c.p, sm->label[k]->str)) {
 					err = ctx__str(s, &c, sm->label[k]->str, &comm_id);
 					if (err)
 						goto out;

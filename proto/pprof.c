@@ -1709,16 +1709,23 @@ static bool sample_eq(const void *ctx, size_t idx, const void *key)
 	return true;
 }
 
-/* Adds values to sample idx, saturating: merged sums never wrap. */
-static void sample_add_values(struct pprof_builder *b, size_t idx, const int64_t *values)
+/*
+ * Adds values to sample idx; false, with the sample untouched, when a sum
+ * would wrap: then the caller keeps the new one apart and a reader's own
+ * overflow check still sees every value.
+ */
+static bool sample_add_values(struct pprof_builder *b, size_t idx, const int64_t *values)
 {
-	int64_t *v = &b->sample_vals[idx * b->nr_sample_types];
+	int64_t *v = &b->sample_vals[idx * b->nr_sample_types], sum;
 	size_t i;
 
 	for (i = 0; i < b->nr_sample_types; i++) {
-		if (__builtin_add_overflow(v[i], values[i], &v[i]))
-			v[i] = values[i] < 0 ? INT64_MIN : INT64_MAX;
+		if (__builtin_add_overflow(v[i], values[i], &sum))
+			return false;
 	}
+	for (i = 0; i < b->nr_sample_types; i++)
+		v[i] += values[i];
+	return true;
 }
 
 static int merge_sample(struct merge_ctx *mc, const pb_sample_t *s, uint64_t **scratch,
@@ -1760,8 +1767,7 @@ static int merge_sample(struct merge_ctx *mc, const pb_sample_t *s, uint64_t **s
 	key = (struct sample_key){*scratch, s->n_location_id, &b->labels[label_off], s->n_label};
 	hash = sample_key_hash(&key);
 	found = htab__find(&b->merged_ht, hash, sample_eq, b, &key);
-	if (found) {
-		sample_add_values(b, found - 1, s->value);
+	if (found && sample_add_values(b, found - 1, s->value)) {
 		b->nr_labels = label_off;
 		return 0;
 	}
@@ -1769,7 +1775,8 @@ static int merge_sample(struct merge_ctx *mc, const pb_sample_t *s, uint64_t **s
 	if (err)
 		goto out_drop;
 	/* Without room in the table a later equal sample stays a sample of its own. */
-	(void)htab__insert(&b->merged_ht, hash, b->nr_samples - 1);
+	if (!found)
+		(void)htab__insert(&b->merged_ht, hash, b->nr_samples - 1);
 	return 0;
 
 out_drop:

@@ -159,7 +159,7 @@ void pprof__profile_free(pprof_profile_t *p);
  * Adds every sample of p to b, re-interning its strings, functions, mappings
  * and locations (only those its samples reach); labels are kept. A sample
  * whose locations and labels (in order) equal those of a sample an earlier
- * merge added is summed into it (saturating at INT64_MAX/INT64_MIN), so
+ * merge added is summed into it (kept apart where a sum would wrap), so
  * merging many windows of one process grows with its distinct stacks, not
  * with the number of windows. Lines with
  * function_id 0 are dropped (see pprof_builder__location()). The first profile

@@ -1014,6 +1014,33 @@ static void cfi_interpret_fde(struct cfi_builder *b, const struct cfi_fde *fde)
 	cfi_push(b, fde->end, &none);
 }
 
+/*
+ * The FDEs of secs (at most 4) that the table keeps, sorted by start; cies
+ * (4 lists) are filled too, as the FDEs point into them. 0, -ENOENT when
+ * there is none, -EINVAL or -ENOMEM. The caller frees both lists.
+ */
+static int cfi_kept_fdes(const struct cfi_section *secs, size_t nr_secs, struct cfi_cie_list *cies,
+			 struct cfi_fde_list *fdes)
+{
+	size_t i;
+	int err;
+
+	if (nr_secs > 4)
+		return -EINVAL;
+	for (i = 0; i < nr_secs; i++) {
+		err = cfi_collect_cies(&secs[i], &cies[i]);
+		if (err)
+			return err;
+		err = cfi_collect_fdes(&secs[i], &cies[i], fdes);
+		if (err)
+			return err;
+	}
+	err = cfi_select_fdes(fdes);
+	if (err)
+		return err;
+	return fdes->nr ? 0 : -ENOENT;
+}
+
 static int cfi_build(const struct cfi_section *secs, size_t nr_secs, struct unwind_table **ret)
 {
 	struct cfi_cie_list cies[4] = {{0}};
@@ -1024,25 +1051,9 @@ static int cfi_build(const struct cfi_section *secs, size_t nr_secs, struct unwi
 	size_t i;
 	int err = 0;
 
-	if (nr_secs > 4) {
-		err = -EINVAL;
-		goto out_free;
-	}
-	for (i = 0; i < nr_secs; i++) {
-		err = cfi_collect_cies(&secs[i], &cies[i]);
-		if (err)
-			goto out_free;
-		err = cfi_collect_fdes(&secs[i], &cies[i], &fdes);
-		if (err)
-			goto out_free;
-	}
-	err = cfi_select_fdes(&fdes);
+	err = cfi_kept_fdes(secs, nr_secs, cies, &fdes);
 	if (err)
 		goto out_free;
-	if (!fdes.nr) {
-		err = -ENOENT;
-		goto out_free;
-	}
 	b.base = fdes.fdes[0].start;
 	for (i = 0; i < fdes.nr && !b.err; i++) {
 		/* Row starts are 32-bit offsets from the base. */
@@ -1120,18 +1131,18 @@ static int cfi_elf_sections(Elf *elf, bool want_eh_frame, struct cfi_section *se
 	return 0;
 }
 
-/* Keeps the file's PT_LOAD segments, for unwind_table__file_to_vaddr(). */
-static void cfi_segments(Elf *elf, struct unwind_table *t)
+/* Keeps the file's PT_LOAD segments, for cfi_file_to_vaddr(). */
+static void cfi_segments(Elf *elf, struct unwind_segment *segs, size_t *nr)
 {
 	size_t nr_phdrs, i;
 	GElf_Phdr ph;
 
 	if (elf_getphdrnum(elf, &nr_phdrs))
 		return;
-	for (i = 0; i < nr_phdrs && t->nr_segments < UNWIND_MAX_SEGMENTS; i++) {
+	for (i = 0; i < nr_phdrs && *nr < UNWIND_MAX_SEGMENTS; i++) {
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		t->segments[t->nr_segments++] = (struct unwind_segment){
+		segs[(*nr)++] = (struct unwind_segment){
 			.offset = ph.p_offset,
 			.filesz = ph.p_filesz,
 			.vaddr = ph.p_vaddr,
@@ -1162,7 +1173,7 @@ static struct unwind_table *cfi_from_elf(Elf *elf, int debug_fd)
 	}
 	err = cfi_build(secs, nr, &t);
 	if (!err)
-		cfi_segments(elf, t);
+		cfi_segments(elf, t->segments, &t->nr_segments);
 out:
 	elf_end(debug_elf);
 	if (err) {
@@ -1229,20 +1240,26 @@ struct unwind_table *unwind_table__from_section(enum unwind_section_kind kind,
 	return t;
 }
 
-int unwind_table__file_to_vaddr(const struct unwind_table *t, uint64_t file_offset,
-				uint64_t *ret_vaddr)
+static int cfi_file_to_vaddr(const struct unwind_segment *segs, size_t nr, uint64_t file_offset,
+			     uint64_t *ret_vaddr)
 {
 	const struct unwind_segment *seg;
 	size_t i;
 
-	for (i = 0; i < t->nr_segments; i++) {
-		seg = &t->segments[i];
+	for (i = 0; i < nr; i++) {
+		seg = &segs[i];
 		if (file_offset >= seg->offset && file_offset - seg->offset < seg->filesz) {
 			*ret_vaddr = file_offset - seg->offset + seg->vaddr;
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+int unwind_table__file_to_vaddr(const struct unwind_table *t, uint64_t file_offset,
+				uint64_t *ret_vaddr)
+{
+	return cfi_file_to_vaddr(t->segments, t->nr_segments, file_offset, ret_vaddr);
 }
 
 void unwind_table__free(struct unwind_table *t)
@@ -1311,4 +1328,100 @@ size_t unwind_table__nr_rows(const struct unwind_table *t)
 size_t unwind_table__bytes(const struct unwind_table *t)
 {
 	return t ? sizeof(*t) + t->nr_rows * sizeof(*t->rows) : 0;
+}
+
+/* ---- Function starts ---- */
+
+struct unwind_funcs {
+	uint64_t *starts; /* sorted; the FDEs do not overlap */
+	uint64_t *ends;
+	size_t nr;
+	struct unwind_segment segments[UNWIND_MAX_SEGMENTS];
+	size_t nr_segments;
+};
+
+void unwind_funcs__free(struct unwind_funcs *f)
+{
+	if (!f)
+		return;
+	free(f->starts);
+	free(f->ends);
+	free(f);
+}
+
+struct unwind_funcs *unwind_funcs__from_fd(int fd)
+{
+	struct cfi_cie_list cies[4] = {{0}};
+	struct cfi_fde_list fdes = {0};
+	struct unwind_funcs *f = NULL;
+	struct cfi_section secs[2];
+	Elf *elf = NULL;
+	size_t nr = 0, i;
+	int err;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		err = -EINVAL;
+		goto out;
+	}
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	err = elf ? cfi_elf_sections(elf, true, secs, &nr, 2) : -EINVAL;
+	if (!err)
+		err = cfi_kept_fdes(secs, nr, cies, &fdes);
+	if (err)
+		goto out;
+	f = calloc(1, sizeof(*f));
+	if (f) {
+		f->starts = malloc(fdes.nr * sizeof(*f->starts));
+		f->ends = malloc(fdes.nr * sizeof(*f->ends));
+	}
+	if (!f || !f->starts || !f->ends) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < fdes.nr; i++) {
+		f->starts[i] = fdes.fdes[i].start;
+		f->ends[i] = fdes.fdes[i].end;
+	}
+	f->nr = fdes.nr;
+	cfi_segments(elf, f->segments, &f->nr_segments);
+out:
+	free(fdes.fdes);
+	for (i = 0; i < 4; i++)
+		free(cies[i].cies);
+	elf_end(elf);
+	if (err) {
+		unwind_funcs__free(f);
+		errno = -err;
+		return NULL;
+	}
+	return f;
+}
+
+int unwind_funcs__start(const struct unwind_funcs *f, uint64_t elf_addr, uint64_t *ret_start)
+{
+	size_t lo = 0, hi = f->nr, mid;
+
+	/* The last FDE starting at or before elf_addr. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (f->starts[mid] <= elf_addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || elf_addr >= f->ends[lo - 1])
+		return -ENOENT;
+	*ret_start = f->starts[lo - 1];
+	return 0;
+}
+
+int unwind_funcs__file_to_vaddr(const struct unwind_funcs *f, uint64_t file_offset,
+				uint64_t *ret_vaddr)
+{
+	return cfi_file_to_vaddr(f->segments, f->nr_segments, file_offset, ret_vaddr);
+}
+
+size_t unwind_funcs__nr(const struct unwind_funcs *f)
+{
+	return f->nr;
 }

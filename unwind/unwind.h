@@ -110,6 +110,35 @@ size_t unwind_table__nr_rows(const struct unwind_table *t);
 /* Heap bytes held by the table (what the cache charges for it). */
 size_t unwind_table__bytes(const struct unwind_table *t);
 
+/* ---- Function starts ---- */
+
+/*
+ * Where the functions of a file start, for naming code no symbol covers: the
+ * start and end of every FDE of its .eh_frame (and .debug_frame, when the
+ * file itself has one) that a table would keep (sorted, overlaps dropped),
+ * and its PT_LOAD segments. 16 bytes per FDE, fewer FDEs than the sections
+ * have bytes; no instructions are run.
+ */
+struct unwind_funcs;
+
+/*
+ * Reads the ELF file open at fd (x86_64, ELFCLASS64; fd stays the caller's).
+ * Returns NULL with errno set (ENOENT: no FDE; EINVAL: not an x86_64 ELF;
+ * ENOMEM). Free with unwind_funcs__free().
+ */
+struct unwind_funcs *unwind_funcs__from_fd(int fd);
+/* Accepts NULL. */
+void unwind_funcs__free(struct unwind_funcs *f);
+/*
+ * The start (FDE initial location, an ELF virtual address) of the function
+ * whose FDE covers elf_addr: 0 with *ret_start set, or -ENOENT.
+ */
+int unwind_funcs__start(const struct unwind_funcs *f, uint64_t elf_addr, uint64_t *ret_start);
+/* As unwind_table__file_to_vaddr(). */
+int unwind_funcs__file_to_vaddr(const struct unwind_funcs *f, uint64_t file_offset,
+				uint64_t *ret_vaddr);
+size_t unwind_funcs__nr(const struct unwind_funcs *f);
+
 /* ---- Cache ---- */
 
 #define UNWIND_KEY_MAX 32 /* bytes: a 20-byte build-id, or dev/inode/size/mtime */
