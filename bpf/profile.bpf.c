@@ -5,7 +5,10 @@
  * BPF stack) with the task's ids, names and kernel stack, and either the
  * frame-pointer user stack or the user registers plus a copy of the top of
  * the user stack (unwound in user space), and copies it to a ring buffer, cut
- * after what is used. User space aggregates identical stacks; there is no
+ * after what is used. A sample of a Go thread on its g0 (system) stack also
+ * carries the switched-out goroutine's saved registers and the top of its
+ * stack, found through the runtime's g and m structs (see profile.h), so user
+ * space can unwind across runtime.systemstack, mcall and morestack. User space aggregates identical stacks; there is no
  * stack map, so no hash bucket can silently drop a stack.
  *
  * Processes: the known map remembers, per thread group, the generation the
@@ -79,26 +82,94 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
-/* Copies up to want bytes of user stack from sp, a page at a time, stopping at the first hole. */
-static __always_inline __u32 copy_stack(struct smolder_sample *s, __u64 sp, __u32 want)
+/*
+ * Copies up to want bytes of user memory from addr to s->stack[at...], a
+ * page at a time, stopping at the first hole. Returns the bytes copied.
+ */
+static __always_inline __u32 copy_stack(struct smolder_sample *s, __u32 at, __u64 addr, __u32 want)
 {
-	__u32 n = 0, len;
+	__u32 n = 0, len, off;
 	int i;
 
 	if (want > SMOLDER_STACK_COPY_MAX)
 		want = SMOLDER_STACK_COPY_MAX;
 	for (i = 0; i < SMOLDER_STACK_COPY_MAX / 4096 + 1; i++) {
 		/* The first read ends at a page boundary: a short stack still copies. */
-		len = i == 0 ? 4096 - (sp & 4095) : 4096;
+		len = i == 0 ? 4096 - (addr & 4095) : 4096;
 		if (len > want - n)
 			len = want - n;
-		if (len == 0 || n > SMOLDER_STACK_COPY_MAX - 4096)
+		off = at + n;
+		if (len == 0 || off > sizeof(s->stack) - 4096)
 			break;
-		if (bpf_probe_read_user(&s->stack[n], len & 8191, (void *)(sp + n)))
+		if (bpf_probe_read_user(&s->stack[off], len & 8191, (void *)(addr + n)))
 			break;
 		n += len;
 	}
 	return n;
+}
+
+static __always_inline int read_user_u64(__u64 addr, __u64 *ret)
+{
+	return bpf_probe_read_user(ret, sizeof(*ret), (void *)addr);
+}
+
+/*
+ * g is the goroutine (runtime.g) the sampled thread was running, or
+ * garbage: true when it is the thread's g0 while a goroutine is switched
+ * out (runtime.systemstack, mcall, morestack), with that goroutine's saved
+ * registers in *ret_sched (sp, pc, bp) and its stack bounds in
+ * *ret_stack_hi. Every pointer is checked against the one it must equal, so
+ * a non-Go process or another Go struct layout fails here.
+ */
+static __always_inline bool go_switched_out(__u64 g, __u64 *ret_sched, __u64 *ret_stack_hi)
+{
+	__u64 m, g0, curg, curg_m, stack[2], buf[7];
+
+	if (!g || (g & 7) || read_user_u64(g + SMOLDER_GO_G_M, &m) || !m || (m & 7) ||
+	    read_user_u64(m + SMOLDER_GO_M_G0, &g0) || g0 != g)
+		return false;
+	if (read_user_u64(m + SMOLDER_GO_M_CURG, &curg) || !curg || curg == g || (curg & 7) ||
+	    read_user_u64(curg + SMOLDER_GO_G_M, &curg_m) || curg_m != m)
+		return false;
+	if (bpf_probe_read_user(stack, sizeof(stack), (void *)(curg + SMOLDER_GO_G_STACK_LO)) ||
+	    bpf_probe_read_user(buf, sizeof(buf), (void *)(curg + SMOLDER_GO_G_SCHED)))
+		return false;
+	if (buf[SMOLDER_GO_GOBUF_G / 8] != curg || buf[SMOLDER_GO_GOBUF_SP / 8] < stack[0] ||
+	    buf[SMOLDER_GO_GOBUF_SP / 8] >= stack[1])
+		return false;
+	ret_sched[SMOLDER_REG_SP] = buf[SMOLDER_GO_GOBUF_SP / 8];
+	ret_sched[SMOLDER_REG_IP] = buf[SMOLDER_GO_GOBUF_PC / 8];
+	ret_sched[SMOLDER_REG_BP] = buf[SMOLDER_GO_GOBUF_BP / 8];
+	*ret_stack_hi = stack[1];
+	return true;
+}
+
+/*
+ * A sample on a Go thread's g0 stack: the user stack copy ends at the
+ * switch, so the goroutine below it is copied too, from its saved sp. g is
+ * in R14 in Go code (the register ABI); in TLS otherwise.
+ */
+static __always_inline void copy_goroutine(struct smolder_sample *s, struct task_struct *task,
+					   __u64 r14)
+{
+	__u64 sched[3], hi, tls_g = 0, fsbase;
+	__u32 want;
+
+	if (!go_switched_out(r14, sched, &hi)) {
+		fsbase = BPF_CORE_READ(task, thread.fsbase);
+		if (!fsbase || read_user_u64(fsbase + SMOLDER_GO_TLS_G_OFFSET, &tls_g) ||
+		    tls_g == r14 || !go_switched_out(tls_g, sched, &hi))
+			return;
+	}
+	want = hi - sched[SMOLDER_REG_SP] > SMOLDER_GO_STACK_COPY_MAX ?
+		       SMOLDER_GO_STACK_COPY_MAX :
+		       (__u32)(hi - sched[SMOLDER_REG_SP]);
+	s->go_regs[SMOLDER_REG_IP] = sched[SMOLDER_REG_IP];
+	s->go_regs[SMOLDER_REG_SP] = sched[SMOLDER_REG_SP];
+	s->go_regs[SMOLDER_REG_BP] = sched[SMOLDER_REG_BP];
+	s->go_stack_bytes = copy_stack(s, s->stack_copy_bytes, sched[SMOLDER_REG_SP], want);
+	if (s->go_stack_bytes)
+		s->flags |= SMOLDER_SAMPLE_F_GO_STACK;
 }
 
 SEC("perf_event")
@@ -109,6 +180,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id, cpu, size, *known_gen, gen;
 	struct smolder_sample *s;
 	struct pt_regs *uregs;
+	__u64 r14;
 	long kb, ub;
 
 	count(SMOLDER_CNT_SAMPLES);
@@ -132,8 +204,8 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	s->hdr.reserved = 0;
 	s->cpu = cpu;
 	s->flags = 0;
-	s->reserved = 0;
 	s->stack_copy_bytes = 0;
+	s->go_stack_bytes = 0;
 
 	known_gen = bpf_map_lookup_elem(&known, &tgid);
 	if (known_gen) {
@@ -176,14 +248,19 @@ int do_sample(struct bpf_perf_event_data *ctx)
 			s->user_regs[SMOLDER_REG_IP] = BPF_CORE_READ(uregs, ip);
 			s->user_regs[SMOLDER_REG_SP] = BPF_CORE_READ(uregs, sp);
 			s->user_regs[SMOLDER_REG_BP] = BPF_CORE_READ(uregs, bp);
+			r14 = BPF_CORE_READ(uregs, r14);
 		} else {
 			s->user_regs[SMOLDER_REG_IP] = PT_REGS_IP(&ctx->regs);
 			s->user_regs[SMOLDER_REG_SP] = PT_REGS_SP(&ctx->regs);
 			s->user_regs[SMOLDER_REG_BP] = PT_REGS_FP(&ctx->regs);
+			r14 = ctx->regs.r14;
 		}
 		s->flags |= SMOLDER_SAMPLE_F_USER_REGS | SMOLDER_SAMPLE_F_STACK_COPY;
-		s->stack_copy_bytes = copy_stack(s, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
+		s->stack_copy_bytes =
+			copy_stack(s, 0, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
+		copy_goroutine(s, task, r14);
 		size += s->stack_copy_bytes & (SMOLDER_STACK_COPY_MAX * 2 - 1);
+		size += s->go_stack_bytes & (SMOLDER_GO_STACK_COPY_MAX * 2 - 1);
 	} else {
 		ub = bpf_get_stack(ctx, s->ustack, sizeof(s->ustack), BPF_F_USER_STACK);
 		if (ub < 0)
