@@ -113,35 +113,57 @@ static __always_inline int read_user_u64(__u64 addr, __u64 *ret)
 	return bpf_probe_read_user(ret, sizeof(*ret), (void *)addr);
 }
 
+/* Reads the gobuf at addr; false unless its g is want_g and its sp is in [lo, hi). */
+static __always_inline bool read_gobuf(__u64 addr, __u64 want_g, __u64 lo, __u64 hi, __u64 *ret)
+{
+	__u64 buf[7];
+
+	if (bpf_probe_read_user(buf, sizeof(buf), (void *)addr))
+		return false;
+	if (buf[SMOLDER_GO_GOBUF_G / 8] != want_g || buf[SMOLDER_GO_GOBUF_SP / 8] < lo ||
+	    buf[SMOLDER_GO_GOBUF_SP / 8] >= hi)
+		return false;
+	ret[SMOLDER_REG_SP] = buf[SMOLDER_GO_GOBUF_SP / 8];
+	ret[SMOLDER_REG_IP] = buf[SMOLDER_GO_GOBUF_PC / 8];
+	ret[SMOLDER_REG_BP] = buf[SMOLDER_GO_GOBUF_BP / 8];
+	return true;
+}
+
+enum go_state {
+	GO_NONE = 0, /* not a Go g0, or nothing to add */
+	GO_SWITCHED, /* on g0, a goroutine switched out: its sched and stack */
+	GO_G0_ONLY, /* on g0, no goroutine: g0's own sched (where mstart1 left it) */
+};
+
 /*
  * g is the goroutine (runtime.g) the sampled thread was running, or
- * garbage: true when it is the thread's g0 while a goroutine is switched
- * out (runtime.systemstack, mcall, morestack), with that goroutine's saved
- * registers in *ret_sched (sp, pc, bp) and its stack bounds in
- * *ret_stack_hi. Every pointer is checked against the one it must equal, so
- * a non-Go process or another Go struct layout fails here.
+ * garbage. On the thread's g0 while a goroutine is switched out
+ * (runtime.systemstack, mcall, morestack), *ret_sched gets that goroutine's
+ * saved sp, pc, bp and *ret_stack_hi its stack's end; on g0 with no
+ * goroutine (the scheduler, after mcall), g0's own. Every pointer is checked
+ * against the one it must equal, so a non-Go process or another struct
+ * layout ends in GO_NONE.
  */
-static __always_inline bool go_switched_out(__u64 g, __u64 *ret_sched, __u64 *ret_stack_hi)
+static __always_inline enum go_state go_state_of(__u64 g, __u64 sp, __u64 *ret_sched,
+						 __u64 *ret_stack_hi)
 {
-	__u64 m, g0, curg, curg_m, stack[2], buf[7];
+	__u64 m, g0, curg, curg_m, stack[2];
 
 	if (!g || (g & 7) || read_user_u64(g + SMOLDER_GO_G_M, &m) || !m || (m & 7) ||
-	    read_user_u64(m + SMOLDER_GO_M_G0, &g0) || g0 != g)
-		return false;
-	if (read_user_u64(m + SMOLDER_GO_M_CURG, &curg) || !curg || curg == g || (curg & 7) ||
-	    read_user_u64(curg + SMOLDER_GO_G_M, &curg_m) || curg_m != m)
-		return false;
-	if (bpf_probe_read_user(stack, sizeof(stack), (void *)(curg + SMOLDER_GO_G_STACK_LO)) ||
-	    bpf_probe_read_user(buf, sizeof(buf), (void *)(curg + SMOLDER_GO_G_SCHED)))
-		return false;
-	if (buf[SMOLDER_GO_GOBUF_G / 8] != curg || buf[SMOLDER_GO_GOBUF_SP / 8] < stack[0] ||
-	    buf[SMOLDER_GO_GOBUF_SP / 8] >= stack[1])
-		return false;
-	ret_sched[SMOLDER_REG_SP] = buf[SMOLDER_GO_GOBUF_SP / 8];
-	ret_sched[SMOLDER_REG_IP] = buf[SMOLDER_GO_GOBUF_PC / 8];
-	ret_sched[SMOLDER_REG_BP] = buf[SMOLDER_GO_GOBUF_BP / 8];
-	*ret_stack_hi = stack[1];
-	return true;
+	    read_user_u64(m + SMOLDER_GO_M_G0, &g0) || g0 != g ||
+	    read_user_u64(m + SMOLDER_GO_M_CURG, &curg) || curg == g || (curg & 7))
+		return GO_NONE;
+	if (curg && !read_user_u64(curg + SMOLDER_GO_G_M, &curg_m) && curg_m == m &&
+	    !bpf_probe_read_user(stack, sizeof(stack), (void *)(curg + SMOLDER_GO_G_STACK_LO)) &&
+	    read_gobuf(curg + SMOLDER_GO_G_SCHED, curg, stack[0], stack[1], ret_sched)) {
+		*ret_stack_hi = stack[1];
+		return GO_SWITCHED;
+	}
+	/* No goroutine, or one the scheduler is attaching to m or detaching from it. */
+	if (bpf_probe_read_user(stack, sizeof(stack), (void *)(g + SMOLDER_GO_G_STACK_LO)) ||
+	    !read_gobuf(g + SMOLDER_GO_G_SCHED, g, sp, stack[1], ret_sched))
+		return GO_NONE;
+	return GO_G0_ONLY;
 }
 
 /*
@@ -152,21 +174,30 @@ static __always_inline bool go_switched_out(__u64 g, __u64 *ret_sched, __u64 *re
 static __always_inline void copy_goroutine(struct smolder_sample *s, struct task_struct *task,
 					   __u64 r14)
 {
-	__u64 sched[3], hi, tls_g = 0, fsbase;
+	__u64 sched[3], hi = 0, tls_g = 0, fsbase, sp = s->user_regs[SMOLDER_REG_SP];
+	enum go_state state;
 	__u32 want;
 
-	if (!go_switched_out(r14, sched, &hi)) {
+	state = go_state_of(r14, sp, sched, &hi);
+	if (state == GO_NONE) {
 		fsbase = BPF_CORE_READ(task, thread.fsbase);
 		if (!fsbase || read_user_u64(fsbase + SMOLDER_GO_TLS_G_OFFSET, &tls_g) ||
-		    tls_g == r14 || !go_switched_out(tls_g, sched, &hi))
+		    tls_g == r14)
 			return;
+		state = go_state_of(tls_g, sp, sched, &hi);
+		if (state == GO_NONE)
+			return;
+	}
+	s->go_regs[SMOLDER_REG_IP] = sched[SMOLDER_REG_IP];
+	s->go_regs[SMOLDER_REG_SP] = sched[SMOLDER_REG_SP];
+	s->go_regs[SMOLDER_REG_BP] = sched[SMOLDER_REG_BP];
+	if (state == GO_G0_ONLY) {
+		s->flags |= SMOLDER_SAMPLE_F_GO_G0;
+		return;
 	}
 	want = hi - sched[SMOLDER_REG_SP] > SMOLDER_GO_STACK_COPY_MAX ?
 		       SMOLDER_GO_STACK_COPY_MAX :
 		       (__u32)(hi - sched[SMOLDER_REG_SP]);
-	s->go_regs[SMOLDER_REG_IP] = sched[SMOLDER_REG_IP];
-	s->go_regs[SMOLDER_REG_SP] = sched[SMOLDER_REG_SP];
-	s->go_regs[SMOLDER_REG_BP] = sched[SMOLDER_REG_BP];
 	s->go_stack_bytes = copy_stack(s, s->stack_copy_bytes, sched[SMOLDER_REG_SP], want);
 	if (s->go_stack_bytes)
 		s->flags |= SMOLDER_SAMPLE_F_GO_STACK;

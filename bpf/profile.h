@@ -26,7 +26,8 @@
  * g.sched, m.g0, m.curg and gobuf are laid out alike from 1.17 on; checked
  * against the DWARF of a Go 1.19 binary). A sample only uses them once they
  * check out: m.g0 is the sampled g, curg.m is m, curg.sched.g is curg and
- * the saved sp is inside curg's stack.
+ * the saved sp is inside curg's stack (with no curg: g0.sched.g is g0 and
+ * its sp between the sampled sp and the end of g0's stack).
  */
 #define SMOLDER_GO_G_STACK_LO 0
 #define SMOLDER_GO_G_STACK_HI 8
@@ -69,6 +70,7 @@ enum smolder_counter {
 #define SMOLDER_SAMPLE_F_STACK_COPY  (1U << 3) /* tail holds a copy of the user stack */
 #define SMOLDER_SAMPLE_F_KTHREAD     (1U << 4) /* a kernel thread: no user space */
 #define SMOLDER_SAMPLE_F_GO_STACK    (1U << 5) /* go_regs and a goroutine stack copy are valid */
+#define SMOLDER_SAMPLE_F_GO_G0	     (1U << 6) /* go_regs are g0's own (no goroutine), on the copy */
 
 struct smolder_record_hdr {
 	__u32 kind; /* enum smolder_record_kind */

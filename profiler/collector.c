@@ -435,8 +435,9 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 		return 0;
 	}
 	c->unwinding = p;
-	unwind__walk_go(&regs, s->stack, copy, go.stack_bytes ? &go : NULL, find_cfi, c,
-			COLLECTOR_MAX_USER_FRAMES, c->ips, c->ip_flags, &r);
+	unwind__walk_go(&regs, s->stack, copy,
+			go.stack_bytes || (s->flags & SMOLDER_SAMPLE_F_GO_G0) ? &go : NULL,
+			find_cfi, c, COLLECTOR_MAX_USER_FRAMES, c->ips, c->ip_flags, &r);
 	c->unwinding = NULL;
 	pthread_mutex_unlock(&c->procs_lock);
 	c->stats.unwind_ns += (uint64_t)(now_ns(CLOCK_MONOTONIC) - t0);

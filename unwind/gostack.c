@@ -28,6 +28,8 @@ static const struct {
 	{"runtime.morestack", UNWIND_GO_SWITCH_PC},
 	{"runtime.goexit", UNWIND_GO_TOP},
 	{"runtime.mstart", UNWIND_GO_TOP},
+	/* systemstack calls it on the goroutine's stack, before switching. */
+	{"gosave_systemstack_switch", UNWIND_GO_BEFORE_SWITCH},
 };
 
 /*
@@ -40,7 +42,7 @@ static int go_name_index(const char *name, bool *ret_abi0)
 {
 	size_t i, n;
 
-	if (strncmp(name, "runtime.", 8))
+	if (strncmp(name, "runtime.", 8) && strncmp(name, "gosave_", 7))
 		return -1;
 	for (i = 0; i < sizeof(go_names) / sizeof(go_names[0]); i++) {
 		n = strlen(go_names[i].name);

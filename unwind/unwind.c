@@ -91,6 +91,7 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
  * goroutine's registers and stack copy. runtime.systemstack saves a fake pc
  * (systemstack_switch) and the sp of its own return address, so its caller
  * is read from there; mcall and morestack save their caller's pc and sp.
+ * Returns 0, a stack_read() error, or -EINVAL when go cannot continue there.
  */
 static int walk_go_switch(const struct unwind_go_stack *go, enum unwind_go_kind kind,
 			  struct unwind_stack *s, uint64_t *rip, uint64_t *rsp, uint64_t *rbp)
@@ -98,10 +99,18 @@ static int walk_go_switch(const struct unwind_go_stack *go, enum unwind_go_kind 
 	uint64_t ra;
 	int err;
 
+	*rbp = go->regs.rbp;
+	/* g0's own registers: only the scheduler, called by mcall, runs from there. */
+	if (!go->stack) {
+		if (kind != UNWIND_GO_SWITCH_PC)
+			return -EINVAL;
+		*rip = go->regs.rip;
+		*rsp = go->regs.rsp;
+		return 0;
+	}
 	s->bytes = go->stack;
 	s->len = go->stack_bytes;
 	s->start = go->regs.rsp;
-	*rbp = go->regs.rbp;
 	if (kind != UNWIND_GO_SYSTEMSTACK) {
 		*rip = go->regs.rip;
 		*rsp = go->regs.rsp;
@@ -164,6 +173,8 @@ int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t st
 			res.status = UNWIND_COMPLETE;
 			break;
 		}
+		if (go_kind == UNWIND_GO_BEFORE_SWITCH)
+			switched = true;
 		/*
 		 * A caller frame in a switching function is on g0, above the
 		 * switch; the leaf may be on either side (then only go says
@@ -178,6 +189,10 @@ int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t st
 			}
 			switched = true;
 			err = walk_go_switch(go, go_kind, &s, &rip, &rsp, &rbp);
+			if (err == -EINVAL) {
+				walk_error(&res, UNWIND_ERR_GO_SWITCH);
+				break;
+			}
 			if (err) {
 				walk_read_failed(err, &res);
 				break;

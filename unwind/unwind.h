@@ -228,7 +228,10 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 /*
  * The stack a Go thread switched away from: the goroutine's registers saved
  * in g.sched by runtime.systemstack, mcall or morestack, and a copy of its
- * stack from regs.rsp up (see bpf/profile.bpf.c).
+ * stack from regs.rsp up (see bpf/profile.bpf.c). With stack NULL, regs are
+ * the g0's own g.sched (where runtime.mstart1 left it, on the sampled stack,
+ * inside the first copy): a thread on g0 with no goroutine, whose scheduler
+ * mcall called; the walk goes on there only at mcall.
  */
 struct unwind_go_stack {
 	struct unwind_regs regs; /* gobuf pc, sp, bp */

@@ -35,6 +35,7 @@ enum unwind_go_kind {
 	UNWIND_GO_SYSTEMSTACK, /* runtime.systemstack: g.sched.sp holds the return address */
 	UNWIND_GO_SWITCH_PC, /* mcall, morestack: g.sched.pc is the caller's pc */
 	UNWIND_GO_TOP, /* runtime.goexit, runtime.mstart: the outermost frame */
+	UNWIND_GO_BEFORE_SWITCH, /* gosave_systemstack_switch: its callers are not switched yet */
 };
 
 #define UNWIND_GO_MAX_FUNCS 8
