@@ -133,14 +133,41 @@ enum go_state {
 	GO_NONE = 0, /* not a Go g0, or nothing to add */
 	GO_SWITCHED, /* on g0, a goroutine switched out: its sched and stack */
 	GO_G0_ONLY, /* on g0, no goroutine: g0's own sched (where mstart1 left it) */
+	GO_VDSO, /* a goroutine in a vDSO call on g0's stack: m.vdsoPC/vdsoSP and its stack */
 };
+
+/*
+ * g, m's current goroutine, runs on another stack than its own: in a vDSO
+ * call of runtime.nanotime1 or walltime (on g0's stack) when m.vdsoSP is in
+ * g's stack with vdsoPC as the return address below it. The caller's frame
+ * pointer is the one nanotime1 saved, 16 bytes below vdsoSP.
+ */
+static __always_inline enum go_state go_vdso_of(__u64 g, __u64 m, __u64 sp, __u64 *ret_sched,
+						__u64 *ret_stack_hi)
+{
+	__u64 stack[2], vdso_sp, vdso_pc, ra, bp;
+
+	if (bpf_probe_read_user(stack, sizeof(stack), (void *)(g + SMOLDER_GO_G_STACK_LO)) ||
+	    (sp >= stack[0] && sp < stack[1]) ||
+	    read_user_u64(m + SMOLDER_GO_M_VDSO_SP, &vdso_sp) ||
+	    read_user_u64(m + SMOLDER_GO_M_VDSO_PC, &vdso_pc) || vdso_sp < stack[0] + 16 ||
+	    vdso_sp >= stack[1] || read_user_u64(vdso_sp - 8, &ra) || ra != vdso_pc ||
+	    read_user_u64(vdso_sp - 16, &bp))
+		return GO_NONE;
+	ret_sched[SMOLDER_REG_SP] = vdso_sp;
+	ret_sched[SMOLDER_REG_IP] = vdso_pc;
+	ret_sched[SMOLDER_REG_BP] = bp;
+	*ret_stack_hi = stack[1];
+	return GO_VDSO;
+}
 
 /*
  * g is the goroutine (runtime.g) the sampled thread was running, or
  * garbage. On the thread's g0 while a goroutine is switched out
  * (runtime.systemstack, mcall, morestack), *ret_sched gets that goroutine's
  * saved sp, pc, bp and *ret_stack_hi its stack's end; on g0 with no
- * goroutine (the scheduler, after mcall), g0's own. Every pointer is checked
+ * goroutine (the scheduler, after mcall), g0's own; in a vDSO call on g0's
+ * stack, the goroutine's m.vdsoPC/vdsoSP. Every pointer is checked
  * against the one it must equal, so a non-Go process or another struct
  * layout ends in GO_NONE.
  */
@@ -150,8 +177,11 @@ static __always_inline enum go_state go_state_of(__u64 g, __u64 sp, __u64 *ret_s
 	__u64 m, g0, curg, curg_m, stack[2];
 
 	if (!g || (g & 7) || read_user_u64(g + SMOLDER_GO_G_M, &m) || !m || (m & 7) ||
-	    read_user_u64(m + SMOLDER_GO_M_G0, &g0) || g0 != g ||
-	    read_user_u64(m + SMOLDER_GO_M_CURG, &curg) || curg == g || (curg & 7))
+	    read_user_u64(m + SMOLDER_GO_M_G0, &g0) || read_user_u64(m + SMOLDER_GO_M_CURG, &curg))
+		return GO_NONE;
+	if (g0 != g)
+		return curg == g ? go_vdso_of(g, m, sp, ret_sched, ret_stack_hi) : GO_NONE;
+	if (curg == g || (curg & 7))
 		return GO_NONE;
 	if (curg && !read_user_u64(curg + SMOLDER_GO_G_M, &curg_m) && curg_m == m &&
 	    !bpf_probe_read_user(stack, sizeof(stack), (void *)(curg + SMOLDER_GO_G_STACK_LO)) &&
@@ -195,6 +225,8 @@ static __always_inline void copy_goroutine(struct smolder_sample *s, struct task
 		s->flags |= SMOLDER_SAMPLE_F_GO_G0;
 		return;
 	}
+	if (state == GO_VDSO)
+		s->flags |= SMOLDER_SAMPLE_F_GO_VDSO;
 	want = hi - sched[SMOLDER_REG_SP] > SMOLDER_GO_STACK_COPY_MAX ?
 		       SMOLDER_GO_STACK_COPY_MAX :
 		       (__u32)(hi - sched[SMOLDER_REG_SP]);

@@ -39,6 +39,14 @@
 #define SMOLDER_GO_GOBUF_PC   8
 #define SMOLDER_GO_GOBUF_G    16
 #define SMOLDER_GO_GOBUF_BP   48
+/*
+ * m.vdsoSP, m.vdsoPC: runtime.nanotime1 and walltime call the vDSO on the
+ * g0 stack without a g.sched, leaving the caller's sp and pc there. These
+ * move between Go versions (Go 1.19's); a sample checks that vdsoSP is in
+ * the goroutine's stack and that vdsoPC is the return address below it.
+ */
+#define SMOLDER_GO_M_VDSO_SP 800
+#define SMOLDER_GO_M_VDSO_PC 808
 /* Where Go keeps g in TLS when R14 does not hold it: fs_base - 8 (binaries without cgo). */
 #define SMOLDER_GO_TLS_G_OFFSET (-8)
 /* Processes the BPF side remembers having seen (LRU). */
@@ -71,6 +79,7 @@ enum smolder_counter {
 #define SMOLDER_SAMPLE_F_KTHREAD     (1U << 4) /* a kernel thread: no user space */
 #define SMOLDER_SAMPLE_F_GO_STACK    (1U << 5) /* go_regs and a goroutine stack copy are valid */
 #define SMOLDER_SAMPLE_F_GO_G0	     (1U << 6) /* go_regs are g0's own (no goroutine), on the copy */
+#define SMOLDER_SAMPLE_F_GO_VDSO     (1U << 7) /* with _GO_STACK: go_regs are m.vdsoPC/vdsoSP */
 
 struct smolder_record_hdr {
 	__u32 kind; /* enum smolder_record_kind */

@@ -423,6 +423,7 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 		go.stack_bytes = size - offsetof(struct smolder_sample, stack) - copy;
 		if (go.stack_bytes > s->go_stack_bytes)
 			go.stack_bytes = s->go_stack_bytes;
+		go.vdso_call = s->flags & SMOLDER_SAMPLE_F_GO_VDSO;
 	}
 
 	int64_t t0 = now_ns(CLOCK_MONOTONIC);

@@ -30,6 +30,9 @@ static const struct {
 	{"runtime.mstart", UNWIND_GO_TOP},
 	/* systemstack calls it on the goroutine's stack, before switching. */
 	{"gosave_systemstack_switch", UNWIND_GO_BEFORE_SWITCH},
+	{"runtime.nanotime1", UNWIND_GO_VDSO},
+	{"runtime.walltime", UNWIND_GO_VDSO},
+	{"time.now", UNWIND_GO_VDSO},
 };
 
 /*
@@ -42,8 +45,6 @@ static int go_name_index(const char *name, bool *ret_abi0)
 {
 	size_t i, n;
 
-	if (strncmp(name, "runtime.", 8) && strncmp(name, "gosave_", 7))
-		return -1;
 	for (i = 0; i < sizeof(go_names) / sizeof(go_names[0]); i++) {
 		n = strlen(go_names[i].name);
 		if (strncmp(name, go_names[i].name, n))

@@ -100,6 +100,8 @@ static int walk_go_switch(const struct unwind_go_stack *go, enum unwind_go_kind 
 	int err;
 
 	*rbp = go->regs.rbp;
+	if (go->vdso_call != (kind == UNWIND_GO_VDSO))
+		return -EINVAL;
 	/* g0's own registers: only the scheduler, called by mcall, runs from there. */
 	if (!go->stack) {
 		if (kind != UNWIND_GO_SWITCH_PC)
@@ -112,6 +114,7 @@ static int walk_go_switch(const struct unwind_go_stack *go, enum unwind_go_kind 
 	s->len = go->stack_bytes;
 	s->start = go->regs.rsp;
 	if (kind != UNWIND_GO_SYSTEMSTACK) {
+		/* nanotime1's vdsoSP and mcall's and morestack's sp are past the return address. */
 		*rip = go->regs.rip;
 		*rsp = go->regs.rsp;
 		return 0;
@@ -181,7 +184,9 @@ int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t st
 		 * which). Once switched, they are plain frames (the ABI
 		 * wrappers of the goroutine's side).
 		 */
-		if ((go_kind == UNWIND_GO_SYSTEMSTACK || go_kind == UNWIND_GO_SWITCH_PC) &&
+		/* nanotime1 on g0 (go from g.sched) switches nothing. */
+		if ((go_kind == UNWIND_GO_SYSTEMSTACK || go_kind == UNWIND_GO_SWITCH_PC ||
+		     (go_kind == UNWIND_GO_VDSO && (!go || go->vdso_call))) &&
 		    !switched && (go || !precise)) {
 			if (!go) {
 				walk_error(&res, UNWIND_ERR_GO_SWITCH);
@@ -206,7 +211,8 @@ int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t st
 			continue;
 		}
 		row = m.table ? unwind_table__row(m.table, lookup_ip - m.bias) : NULL;
-		if (!row || row->cfa == UNWIND_CFA_NONE)
+		/* nanotime1 realigns rsp for the vDSO: its CFI is off by that; its rbp is not. */
+		if (!row || row->cfa == UNWIND_CFA_NONE || go_kind == UNWIND_GO_VDSO)
 			goto frame_pointer;
 
 		switch (row->cfa) {

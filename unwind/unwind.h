@@ -237,6 +237,12 @@ struct unwind_go_stack {
 	struct unwind_regs regs; /* gobuf pc, sp, bp */
 	const void *stack;
 	size_t stack_bytes;
+	/*
+	 * regs are m.vdsoPC and m.vdsoSP (and the frame pointer below them):
+	 * the goroutine is in runtime.nanotime1 or walltime, which call the
+	 * vDSO on g0's stack; the walk switches there, not at systemstack.
+	 */
+	bool vdso_call;
 };
 
 /*
@@ -245,8 +251,10 @@ struct unwind_go_stack {
  * .symtab), a caller frame in runtime.systemstack, mcall or morestack is a
  * stack switch: the walk goes on in go's registers and stack when go is not
  * NULL, and stops there with UNWIND_ERR_GO_SWITCH otherwise (never reading
- * the stale return address above it). runtime.goexit and runtime.mstart end
- * a walk as complete. go and its stack are borrowed for the call.
+ * the stale return address above it); a caller frame in runtime.nanotime1 or
+ * walltime switches only with go->vdso_call (without go, it stops there
+ * too). runtime.goexit and runtime.mstart end a walk as complete. go and its
+ * stack are borrowed for the call.
  */
 int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t stack_bytes,
 		    const struct unwind_go_stack *go, unwind_find_fn find, void *find_ctx,

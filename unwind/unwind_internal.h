@@ -36,9 +36,10 @@ enum unwind_go_kind {
 	UNWIND_GO_SWITCH_PC, /* mcall, morestack: g.sched.pc is the caller's pc */
 	UNWIND_GO_TOP, /* runtime.goexit, runtime.mstart: the outermost frame */
 	UNWIND_GO_BEFORE_SWITCH, /* gosave_systemstack_switch: its callers are not switched yet */
+	UNWIND_GO_VDSO, /* nanotime1, walltime, time.now: the vDSO on g0's stack, from a goroutine */
 };
 
-#define UNWIND_GO_MAX_FUNCS 8
+#define UNWIND_GO_MAX_FUNCS 12
 
 struct unwind_go_func {
 	uint64_t start; /* ELF vaddr */
