@@ -12,7 +12,9 @@
  *     is a function whose code calls runtime.systemstack (by symbol name,
  *     from the binary's disassembly, not from a list), never a stale return
  *     address left on the g0 stack, and the stack never ends at it;
- *   - runtime.goexit and runtime.mstart are always the root when present.
+ *   - runtime.goexit and runtime.mstart are always the root when present;
+ *   - main.clockLoop's samples (time.Now, a vDSO call on g0's stack) reach
+ *     runtime.goexit in >= 90%.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -202,11 +204,34 @@ static void test_goexit_and_mstart_are_roots(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static void test_vdso_call_reaches_goexit(void **state)
+{
+	int64_t clock = 0, rooted = 0;
+	const char *root;
+	size_t i;
+
+	for (i = 0; i < prof->n_sample; i++) {
+		const Perftools__Profiles__Sample *s = prof->sample[i];
+
+		if (!itest_has_frame(prof, s, "main.clockLoop"))
+			continue;
+		clock += s->value[0];
+		root = itest_frame_name(prof, s, s->n_location_id - 1);
+		if (root && !strcmp(go_name(root), "runtime.goexit"))
+			rooted += s->value[0];
+	}
+	fprintf(stderr, "main.clockLoop: %lld, rooted at runtime.goexit: %lld\n", (long long)clock,
+		(long long)rooted);
+	assert_true(clock >= 50);
+	assert_true(rooted * 100 >= clock * 90);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_systemstack_reaches_goexit),
 		cmocka_unit_test(test_goexit_and_mstart_are_roots),
+		cmocka_unit_test(test_vdso_call_reaches_goexit),
 	};
 	int ret;
 

@@ -3,12 +3,14 @@
 // the thread's g0 stack and runs main.spinG0 there. Two goroutines do it at
 // once: main's (root runtime.main <- runtime.goexit) and a worker's (root
 // runtime.goexit). Whole stacks: main.spinG0 <- main.onSystemStack.func1 <-
-// runtime.systemstack <- main.onSystemStack <- main.worker <- ... Usage: gosys
-// (runs about 20 s at most).
+// runtime.systemstack <- main.onSystemStack <- main.worker <- ... A third
+// goroutine, main.clockLoop, calls time.Now, whose vDSO call runs on g0's
+// stack too. Usage: gosys (runs about 20 s at most).
 package main
 
 import (
 	"os"
+	"time"
 	_ "unsafe"
 )
 
@@ -40,7 +42,17 @@ func worker(n int, done chan int) {
 	done <- s
 }
 
+var clockSink int64
+
+//go:noinline
+func clockLoop() {
+	for {
+		clockSink += time.Now().UnixNano()
+	}
+}
+
 func main() {
+	go clockLoop()
 	done := make(chan int, 2)
 	go worker(400, done)
 	worker(400, done)
