@@ -182,9 +182,9 @@ int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t st
 		 * A caller frame in a switching function is on g0, above the
 		 * switch; the leaf may be on either side (then only go says
 		 * which). Once switched, they are plain frames (the ABI
-		 * wrappers of the goroutine's side).
+		 * wrappers of the goroutine's side). nanotime1 switches only
+		 * when called on a goroutine: go from g.sched means g0 called it.
 		 */
-		/* nanotime1 on g0 (go from g.sched) switches nothing. */
 		if ((go_kind == UNWIND_GO_SYSTEMSTACK || go_kind == UNWIND_GO_SWITCH_PC ||
 		     (go_kind == UNWIND_GO_VDSO && (!go || go->vdso_call))) &&
 		    !switched && (go || !precise)) {
