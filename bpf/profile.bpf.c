@@ -5,7 +5,10 @@
  * BPF stack) with the task's ids, names and kernel stack, and either the
  * frame-pointer user stack or the user registers plus a copy of the top of
  * the user stack (unwound in user space), and copies it to a ring buffer, cut
- * after what is used. User space aggregates identical stacks; there is no
+ * after what is used. A sample of a Go thread on its g0 (system) stack also
+ * carries the switched-out goroutine's saved registers and the top of its
+ * stack, found through the runtime's g and m structs (see profile.h), so user
+ * space can unwind across runtime.systemstack, mcall and morestack. User space aggregates identical stacks; there is no
  * stack map, so no hash bucket can silently drop a stack.
  *
  * Processes: the known map remembers, per thread group, the generation the
@@ -79,26 +82,157 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
-/* Copies up to want bytes of user stack from sp, a page at a time, stopping at the first hole. */
-static __always_inline __u32 copy_stack(struct smolder_sample *s, __u64 sp, __u32 want)
+/*
+ * Copies up to want bytes of user memory from addr to s->stack[at...], a
+ * page at a time, stopping at the first hole. Returns the bytes copied.
+ */
+static __always_inline __u32 copy_stack(struct smolder_sample *s, __u32 at, __u64 addr, __u32 want)
 {
-	__u32 n = 0, len;
+	__u32 n = 0, len, off;
 	int i;
 
 	if (want > SMOLDER_STACK_COPY_MAX)
 		want = SMOLDER_STACK_COPY_MAX;
 	for (i = 0; i < SMOLDER_STACK_COPY_MAX / 4096 + 1; i++) {
 		/* The first read ends at a page boundary: a short stack still copies. */
-		len = i == 0 ? 4096 - (sp & 4095) : 4096;
+		len = i == 0 ? 4096 - (addr & 4095) : 4096;
 		if (len > want - n)
 			len = want - n;
-		if (len == 0 || n > SMOLDER_STACK_COPY_MAX - 4096)
+		off = at + n;
+		if (len == 0 || off > sizeof(s->stack) - 4096)
 			break;
-		if (bpf_probe_read_user(&s->stack[n], len & 8191, (void *)(sp + n)))
+		if (bpf_probe_read_user(&s->stack[off], len & 8191, (void *)(addr + n)))
 			break;
 		n += len;
 	}
 	return n;
+}
+
+static __always_inline int read_user_u64(__u64 addr, __u64 *ret)
+{
+	return bpf_probe_read_user(ret, sizeof(*ret), (void *)addr);
+}
+
+/* Reads the gobuf at addr; false unless its g is want_g and its sp is in [lo, hi). */
+static __always_inline bool read_gobuf(__u64 addr, __u64 want_g, __u64 lo, __u64 hi, __u64 *ret)
+{
+	__u64 buf[7];
+
+	if (bpf_probe_read_user(buf, sizeof(buf), (void *)addr))
+		return false;
+	if (buf[SMOLDER_GO_GOBUF_G / 8] != want_g || buf[SMOLDER_GO_GOBUF_SP / 8] < lo ||
+	    buf[SMOLDER_GO_GOBUF_SP / 8] >= hi)
+		return false;
+	ret[SMOLDER_REG_SP] = buf[SMOLDER_GO_GOBUF_SP / 8];
+	ret[SMOLDER_REG_IP] = buf[SMOLDER_GO_GOBUF_PC / 8];
+	ret[SMOLDER_REG_BP] = buf[SMOLDER_GO_GOBUF_BP / 8];
+	return true;
+}
+
+enum go_state {
+	GO_NONE = 0, /* not a Go g0, or nothing to add */
+	GO_SWITCHED, /* on g0, a goroutine switched out: its sched and stack */
+	GO_G0_ONLY, /* on g0, no goroutine: g0's own sched (where mstart1 left it) */
+	GO_VDSO, /* a goroutine in a vDSO call on g0's stack: m.vdsoPC/vdsoSP and its stack */
+};
+
+/*
+ * g, m's current goroutine, runs on another stack than its own: in a vDSO
+ * call of runtime.nanotime1 or walltime (on g0's stack) when m.vdsoSP is in
+ * g's stack with vdsoPC as the return address below it. The caller's frame
+ * pointer is the one nanotime1 saved, 16 bytes below vdsoSP.
+ */
+static __always_inline enum go_state go_vdso_of(__u64 g, __u64 m, __u64 sp, __u64 *ret_sched,
+						__u64 *ret_stack_hi)
+{
+	__u64 stack[2], vdso_sp, vdso_pc, ra, bp;
+
+	if (bpf_probe_read_user(stack, sizeof(stack), (void *)(g + SMOLDER_GO_G_STACK_LO)) ||
+	    (sp >= stack[0] && sp < stack[1]) ||
+	    read_user_u64(m + SMOLDER_GO_M_VDSO_SP, &vdso_sp) ||
+	    read_user_u64(m + SMOLDER_GO_M_VDSO_PC, &vdso_pc) || vdso_sp < stack[0] + 16 ||
+	    vdso_sp >= stack[1] || read_user_u64(vdso_sp - 8, &ra) || ra != vdso_pc ||
+	    read_user_u64(vdso_sp - 16, &bp))
+		return GO_NONE;
+	ret_sched[SMOLDER_REG_SP] = vdso_sp;
+	ret_sched[SMOLDER_REG_IP] = vdso_pc;
+	ret_sched[SMOLDER_REG_BP] = bp;
+	*ret_stack_hi = stack[1];
+	return GO_VDSO;
+}
+
+/*
+ * g is the goroutine (runtime.g) the sampled thread was running, or
+ * garbage. On the thread's g0 while a goroutine is switched out
+ * (runtime.systemstack, mcall, morestack), *ret_sched gets that goroutine's
+ * saved sp, pc, bp and *ret_stack_hi its stack's end; on g0 with no
+ * goroutine (the scheduler, after mcall), g0's own; in a vDSO call on g0's
+ * stack, the goroutine's m.vdsoPC/vdsoSP. Every pointer is checked
+ * against the one it must equal, so a non-Go process or another struct
+ * layout ends in GO_NONE.
+ */
+static __always_inline enum go_state go_state_of(__u64 g, __u64 sp, __u64 *ret_sched,
+						 __u64 *ret_stack_hi)
+{
+	__u64 m, g0, curg, curg_m, stack[2];
+
+	if (!g || (g & 7) || read_user_u64(g + SMOLDER_GO_G_M, &m) || !m || (m & 7) ||
+	    read_user_u64(m + SMOLDER_GO_M_G0, &g0) || read_user_u64(m + SMOLDER_GO_M_CURG, &curg))
+		return GO_NONE;
+	if (g0 != g)
+		return curg == g ? go_vdso_of(g, m, sp, ret_sched, ret_stack_hi) : GO_NONE;
+	if (curg == g || (curg & 7))
+		return GO_NONE;
+	if (curg && !read_user_u64(curg + SMOLDER_GO_G_M, &curg_m) && curg_m == m &&
+	    !bpf_probe_read_user(stack, sizeof(stack), (void *)(curg + SMOLDER_GO_G_STACK_LO)) &&
+	    read_gobuf(curg + SMOLDER_GO_G_SCHED, curg, stack[0], stack[1], ret_sched)) {
+		*ret_stack_hi = stack[1];
+		return GO_SWITCHED;
+	}
+	/* No goroutine, or one the scheduler is attaching to m or detaching from it. */
+	if (bpf_probe_read_user(stack, sizeof(stack), (void *)(g + SMOLDER_GO_G_STACK_LO)) ||
+	    !read_gobuf(g + SMOLDER_GO_G_SCHED, g, sp, stack[1], ret_sched))
+		return GO_NONE;
+	return GO_G0_ONLY;
+}
+
+/*
+ * A sample on a Go thread's g0 stack: the user stack copy ends at the
+ * switch, so the goroutine below it is copied too, from its saved sp. g is
+ * in R14 in Go code (the register ABI); in TLS otherwise.
+ */
+static __always_inline void copy_goroutine(struct smolder_sample *s, struct task_struct *task,
+					   __u64 r14)
+{
+	__u64 sched[3], hi = 0, tls_g = 0, fsbase, sp = s->user_regs[SMOLDER_REG_SP];
+	enum go_state state;
+	__u32 want;
+
+	state = go_state_of(r14, sp, sched, &hi);
+	if (state == GO_NONE) {
+		fsbase = BPF_CORE_READ(task, thread.fsbase);
+		if (!fsbase || read_user_u64(fsbase + SMOLDER_GO_TLS_G_OFFSET, &tls_g) ||
+		    tls_g == r14)
+			return;
+		state = go_state_of(tls_g, sp, sched, &hi);
+		if (state == GO_NONE)
+			return;
+	}
+	s->go_regs[SMOLDER_REG_IP] = sched[SMOLDER_REG_IP];
+	s->go_regs[SMOLDER_REG_SP] = sched[SMOLDER_REG_SP];
+	s->go_regs[SMOLDER_REG_BP] = sched[SMOLDER_REG_BP];
+	if (state == GO_G0_ONLY) {
+		s->flags |= SMOLDER_SAMPLE_F_GO_G0;
+		return;
+	}
+	if (state == GO_VDSO)
+		s->flags |= SMOLDER_SAMPLE_F_GO_VDSO;
+	want = hi - sched[SMOLDER_REG_SP] > SMOLDER_GO_STACK_COPY_MAX ?
+		       SMOLDER_GO_STACK_COPY_MAX :
+		       (__u32)(hi - sched[SMOLDER_REG_SP]);
+	s->go_stack_bytes = copy_stack(s, s->stack_copy_bytes, sched[SMOLDER_REG_SP], want);
+	if (s->go_stack_bytes)
+		s->flags |= SMOLDER_SAMPLE_F_GO_STACK;
 }
 
 SEC("perf_event")
@@ -109,6 +243,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id, cpu, size, *known_gen, gen;
 	struct smolder_sample *s;
 	struct pt_regs *uregs;
+	__u64 r14;
 	long kb, ub;
 
 	count(SMOLDER_CNT_SAMPLES);
@@ -132,8 +267,8 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	s->hdr.reserved = 0;
 	s->cpu = cpu;
 	s->flags = 0;
-	s->reserved = 0;
 	s->stack_copy_bytes = 0;
+	s->go_stack_bytes = 0;
 
 	known_gen = bpf_map_lookup_elem(&known, &tgid);
 	if (known_gen) {
@@ -176,14 +311,19 @@ int do_sample(struct bpf_perf_event_data *ctx)
 			s->user_regs[SMOLDER_REG_IP] = BPF_CORE_READ(uregs, ip);
 			s->user_regs[SMOLDER_REG_SP] = BPF_CORE_READ(uregs, sp);
 			s->user_regs[SMOLDER_REG_BP] = BPF_CORE_READ(uregs, bp);
+			r14 = BPF_CORE_READ(uregs, r14);
 		} else {
 			s->user_regs[SMOLDER_REG_IP] = PT_REGS_IP(&ctx->regs);
 			s->user_regs[SMOLDER_REG_SP] = PT_REGS_SP(&ctx->regs);
 			s->user_regs[SMOLDER_REG_BP] = PT_REGS_FP(&ctx->regs);
+			r14 = ctx->regs.r14;
 		}
 		s->flags |= SMOLDER_SAMPLE_F_USER_REGS | SMOLDER_SAMPLE_F_STACK_COPY;
-		s->stack_copy_bytes = copy_stack(s, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
+		s->stack_copy_bytes =
+			copy_stack(s, 0, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
+		copy_goroutine(s, task, r14);
 		size += s->stack_copy_bytes & (SMOLDER_STACK_COPY_MAX * 2 - 1);
+		size += s->go_stack_bytes & (SMOLDER_GO_STACK_COPY_MAX * 2 - 1);
 	} else {
 		ub = bpf_get_stack(ctx, s->ustack, sizeof(s->ustack), BPF_F_USER_STACK);
 		if (ub < 0)

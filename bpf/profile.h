@@ -15,6 +15,40 @@
 #define SMOLDER_MAX_PIDS  4096
 /* The largest copy of the top of a user stack a sample can carry. */
 #define SMOLDER_STACK_COPY_MAX (32 * 1024)
+/*
+ * The largest copy of a Go goroutine's stack a sample can carry, taken from
+ * the goroutine's saved stack pointer when the sample ran on the thread's g0
+ * (system) stack after runtime.systemstack, mcall or morestack.
+ */
+#define SMOLDER_GO_STACK_COPY_MAX (16 * 1024)
+/*
+ * Offsets in the Go runtime's structs (amd64, Go 1.17 and later: g.m,
+ * g.sched, m.g0, m.curg and gobuf are laid out alike from 1.17 on; checked
+ * against the DWARF of a Go 1.19 binary). A sample only uses them once they
+ * check out: m.g0 is the sampled g, curg.m is m, curg.sched.g is curg and
+ * the saved sp is inside curg's stack (with no curg: g0.sched.g is g0 and
+ * its sp between the sampled sp and the end of g0's stack).
+ */
+#define SMOLDER_GO_G_STACK_LO 0
+#define SMOLDER_GO_G_STACK_HI 8
+#define SMOLDER_GO_G_M	      48
+#define SMOLDER_GO_G_SCHED    56
+#define SMOLDER_GO_M_G0	      0
+#define SMOLDER_GO_M_CURG     192
+#define SMOLDER_GO_GOBUF_SP   0
+#define SMOLDER_GO_GOBUF_PC   8
+#define SMOLDER_GO_GOBUF_G    16
+#define SMOLDER_GO_GOBUF_BP   48
+/*
+ * m.vdsoSP, m.vdsoPC: runtime.nanotime1 and walltime call the vDSO on the
+ * g0 stack without a g.sched, leaving the caller's sp and pc there. These
+ * move between Go versions (Go 1.19's); a sample checks that vdsoSP is in
+ * the goroutine's stack and that vdsoPC is the return address below it.
+ */
+#define SMOLDER_GO_M_VDSO_SP 800
+#define SMOLDER_GO_M_VDSO_PC 808
+/* Where Go keeps g in TLS when R14 does not hold it: fs_base - 8 (binaries without cgo). */
+#define SMOLDER_GO_TLS_G_OFFSET (-8)
 /* Processes the BPF side remembers having seen (LRU). */
 #define SMOLDER_MAX_KNOWN 65536
 
@@ -43,6 +77,9 @@ enum smolder_counter {
 #define SMOLDER_SAMPLE_F_USER_REGS   (1U << 2) /* user_regs are valid */
 #define SMOLDER_SAMPLE_F_STACK_COPY  (1U << 3) /* tail holds a copy of the user stack */
 #define SMOLDER_SAMPLE_F_KTHREAD     (1U << 4) /* a kernel thread: no user space */
+#define SMOLDER_SAMPLE_F_GO_STACK    (1U << 5) /* go_regs and a goroutine stack copy are valid */
+#define SMOLDER_SAMPLE_F_GO_G0	     (1U << 6) /* go_regs are g0's own (no goroutine), on the copy */
+#define SMOLDER_SAMPLE_F_GO_VDSO     (1U << 7) /* with _GO_STACK: go_regs are m.vdsoPC/vdsoSP */
 
 struct smolder_record_hdr {
 	__u32 kind; /* enum smolder_record_kind */
@@ -69,7 +106,9 @@ struct smolder_event {
  * SMOLDER_REC_SAMPLE. Stacks are leaf first. The tail holds either the
  * frame-pointer user stack (ustack, ustack_bytes) or, with
  * SMOLDER_SAMPLE_F_STACK_COPY, stack_copy_bytes bytes of the user stack from
- * user_regs[SP] up; the record is cut right after what is used.
+ * user_regs[SP] up, followed, with SMOLDER_SAMPLE_F_GO_STACK, by
+ * go_stack_bytes bytes of the switched-out goroutine's stack from go_regs[SP]
+ * up; the record is cut right after what is used.
  */
 struct smolder_sample {
 	struct smolder_record_hdr hdr;
@@ -78,14 +117,15 @@ struct smolder_sample {
 	__s32 kstack_bytes; /* bytes used in kstack, or a negative errno */
 	__s32 ustack_bytes; /* bytes used in ustack, or a negative errno */
 	__u32 stack_copy_bytes;
-	__u32 reserved;
+	__u32 go_stack_bytes; /* SMOLDER_SAMPLE_F_GO_STACK: bytes after the stack copy */
 	__u64 user_regs[3]; /* SMOLDER_REG_IP, _SP, _BP at the sample (or the last kernel entry) */
+	__u64 go_regs[3]; /* the goroutine's saved pc, sp, bp (g.sched), SMOLDER_REG_* order */
 	char comm[SMOLDER_TASK_COMM_LEN]; /* process (group leader) name */
 	char thread[SMOLDER_TASK_COMM_LEN]; /* thread name */
 	__u64 kstack[SMOLDER_MAX_STACK];
 	union {
 		__u64 ustack[SMOLDER_MAX_STACK];
-		__u8 stack[SMOLDER_STACK_COPY_MAX];
+		__u8 stack[SMOLDER_STACK_COPY_MAX + SMOLDER_GO_STACK_COPY_MAX];
 	};
 };
 

@@ -401,6 +401,14 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 		.rbp = s->user_regs[SMOLDER_REG_BP],
 	};
 	size_t copy = s->stack_copy_bytes, i;
+	struct unwind_go_stack go = {
+		.regs =
+			{
+				.rip = s->go_regs[SMOLDER_REG_IP],
+				.rsp = s->go_regs[SMOLDER_REG_SP],
+				.rbp = s->go_regs[SMOLDER_REG_BP],
+			},
+	};
 	struct unwind_result r = {};
 	struct proc_entry *p;
 
@@ -409,6 +417,14 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 	/* The record is cut after the copy: never read past it. */
 	if (offsetof(struct smolder_sample, stack) + copy > size)
 		copy = size - offsetof(struct smolder_sample, stack);
+	/* The goroutine's stack, from a Go thread's g0, follows the copy. */
+	if (s->flags & SMOLDER_SAMPLE_F_GO_STACK) {
+		go.stack = s->stack + copy;
+		go.stack_bytes = size - offsetof(struct smolder_sample, stack) - copy;
+		if (go.stack_bytes > s->go_stack_bytes)
+			go.stack_bytes = s->go_stack_bytes;
+		go.vdso_call = s->flags & SMOLDER_SAMPLE_F_GO_VDSO;
+	}
 
 	int64_t t0 = now_ns(CLOCK_MONOTONIC);
 
@@ -420,8 +436,9 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 		return 0;
 	}
 	c->unwinding = p;
-	unwind__walk(&regs, s->stack, copy, find_cfi, c, COLLECTOR_MAX_USER_FRAMES, c->ips,
-		     c->ip_flags, &r);
+	unwind__walk_go(&regs, s->stack, copy,
+			go.stack_bytes || (s->flags & SMOLDER_SAMPLE_F_GO_G0) ? &go : NULL,
+			find_cfi, c, COLLECTOR_MAX_USER_FRAMES, c->ips, c->ip_flags, &r);
 	c->unwinding = NULL;
 	pthread_mutex_unlock(&c->procs_lock);
 	c->stats.unwind_ns += (uint64_t)(now_ns(CLOCK_MONOTONIC) - t0);

@@ -1153,7 +1153,7 @@ static void cfi_segments(Elf *elf, struct unwind_segment *segs, size_t *nr)
 static struct unwind_table *cfi_from_elf(Elf *elf, int debug_fd)
 {
 	struct cfi_section secs[4];
-	struct unwind_table *t = NULL;
+	struct unwind_table *t = NULL, go = {0};
 	Elf *debug_elf = NULL;
 	size_t nr = 0;
 	int err;
@@ -1172,8 +1172,15 @@ static struct unwind_table *cfi_from_elf(Elf *elf, int debug_fd)
 			cfi_elf_sections(debug_elf, false, secs, &nr, 4);
 	}
 	err = cfi_build(secs, nr, &t);
-	if (!err)
+	/* A Go binary without DWARF (-ldflags=-w) still has frame pointers and stack switches. */
+	if (err == -ENOENT && unwind_go__read_funcs(elf, &go)) {
+		t = calloc(1, sizeof(*t));
+		err = t ? 0 : -ENOMEM;
+	}
+	if (!err) {
 		cfi_segments(elf, t->segments, &t->nr_segments);
+		unwind_go__read_funcs(elf, t);
+	}
 out:
 	elf_end(debug_elf);
 	if (err) {

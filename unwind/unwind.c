@@ -12,6 +12,8 @@
  * copy is a corrupt CFA, above it is truncation. The stack pointer must grow
  * at every non-signal step, so a walk over a finite copy ends; max_frames
  * bounds the rest (signal frames can move rsp anywhere, e.g. sigaltstack).
+ * A Go stack switch (gostack.c) replaces the registers and the copy once,
+ * with the goroutine's from the sample; without them the walk stops there.
  *
  * Cache: a chained hash table on the caller's key, plus a doubly linked LRU
  * list. Failed loads are remembered as entries without a table so a file
@@ -80,7 +82,59 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 		 unwind_find_fn find, void *find_ctx, unsigned int max_frames, uint64_t *ret_ips,
 		 uint8_t *ret_flags, struct unwind_result *ret)
 {
+	return unwind__walk_go(regs, stack, stack_bytes, NULL, find, find_ctx, max_frames, ret_ips,
+			       ret_flags, ret);
+}
+
+/*
+ * A Go stack switch at a caller frame of kind: the walk goes on in the
+ * goroutine's registers and stack copy. runtime.systemstack saves a fake pc
+ * (systemstack_switch) and the sp of its own return address, so its caller
+ * is read from there; mcall and morestack save their caller's pc and sp.
+ * Returns 0, a stack_read() error, or -EINVAL when go cannot continue there.
+ */
+static int walk_go_switch(const struct unwind_go_stack *go, enum unwind_go_kind kind,
+			  struct unwind_stack *s, uint64_t *rip, uint64_t *rsp, uint64_t *rbp)
+{
+	uint64_t ra;
+	int err;
+
+	*rbp = go->regs.rbp;
+	if (go->vdso_call != (kind == UNWIND_GO_VDSO))
+		return -EINVAL;
+	/* g0's own registers: only the scheduler, called by mcall, runs from there. */
+	if (!go->stack) {
+		if (kind != UNWIND_GO_SWITCH_PC)
+			return -EINVAL;
+		*rip = go->regs.rip;
+		*rsp = go->regs.rsp;
+		return 0;
+	}
+	s->bytes = go->stack;
+	s->len = go->stack_bytes;
+	s->start = go->regs.rsp;
+	if (kind != UNWIND_GO_SYSTEMSTACK) {
+		/* nanotime1's vdsoSP and mcall's and morestack's sp are past the return address. */
+		*rip = go->regs.rip;
+		*rsp = go->regs.rsp;
+		return 0;
+	}
+	err = stack_read(s, go->regs.rsp, &ra);
+	if (err)
+		return err;
+	*rip = ra;
+	*rsp = go->regs.rsp + 8;
+	return 0;
+}
+
+int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t stack_bytes,
+		    const struct unwind_go_stack *go, unwind_find_fn find, void *find_ctx,
+		    unsigned int max_frames, uint64_t *ret_ips, uint8_t *ret_flags,
+		    struct unwind_result *ret)
+{
 	struct unwind_result res = {0};
+	enum unwind_go_kind go_kind;
+	bool switched = false;
 	const struct unwind_row *row;
 	struct unwind_stack s;
 	struct unwind_mapping m;
@@ -117,8 +171,48 @@ int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack
 				   err == -ENOENT ? UNWIND_ERR_NO_MAPPING : UNWIND_ERR_LOOKUP);
 			break;
 		}
+		go_kind = m.table ? unwind_go__kind(m.table, lookup_ip - m.bias) : UNWIND_GO_NONE;
+		if (go_kind == UNWIND_GO_TOP) {
+			res.status = UNWIND_COMPLETE;
+			break;
+		}
+		if (go_kind == UNWIND_GO_BEFORE_SWITCH)
+			switched = true;
+		/*
+		 * A caller frame in a switching function is on g0, above the
+		 * switch; the leaf may be on either side (then only go says
+		 * which). Once switched, they are plain frames (the ABI
+		 * wrappers of the goroutine's side). nanotime1 switches only
+		 * when called on a goroutine: go from g.sched means g0 called it.
+		 */
+		if ((go_kind == UNWIND_GO_SYSTEMSTACK || go_kind == UNWIND_GO_SWITCH_PC ||
+		     (go_kind == UNWIND_GO_VDSO && (!go || go->vdso_call))) &&
+		    !switched && (go || !precise)) {
+			if (!go) {
+				walk_error(&res, UNWIND_ERR_GO_SWITCH);
+				break;
+			}
+			switched = true;
+			err = walk_go_switch(go, go_kind, &s, &rip, &rsp, &rbp);
+			if (err == -EINVAL) {
+				walk_error(&res, UNWIND_ERR_GO_SWITCH);
+				break;
+			}
+			if (err) {
+				walk_read_failed(err, &res);
+				break;
+			}
+			rbp_known = true;
+			precise = false;
+			if (!rip) {
+				res.status = UNWIND_COMPLETE;
+				break;
+			}
+			continue;
+		}
 		row = m.table ? unwind_table__row(m.table, lookup_ip - m.bias) : NULL;
-		if (!row || row->cfa == UNWIND_CFA_NONE)
+		/* nanotime1 realigns rsp for the vDSO: its CFI is off by that; its rbp is not. */
+		if (!row || row->cfa == UNWIND_CFA_NONE || go_kind == UNWIND_GO_VDSO)
 			goto frame_pointer;
 
 		switch (row->cfa) {
@@ -280,6 +374,8 @@ const char *unwind__error_str(enum unwind_error error)
 		return "too deep";
 	case UNWIND_ERR_LOOKUP:
 		return "mapping lookup failed";
+	case UNWIND_ERR_GO_SWITCH:
+		return "Go stack switch without the goroutine's stack";
 	case UNWIND_ERR_MAX:
 		break;
 	}

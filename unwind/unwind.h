@@ -221,6 +221,7 @@ enum unwind_error {
 	UNWIND_ERR_NO_PROGRESS, /* the stack pointer did not grow: a cycle */
 	UNWIND_ERR_TOO_DEEP, /* max_frames reached before the end */
 	UNWIND_ERR_LOOKUP, /* the find callback failed */
+	UNWIND_ERR_GO_SWITCH, /* a Go stack switch, without the goroutine's stack */
 	UNWIND_ERR_MAX,
 };
 
@@ -252,6 +253,42 @@ struct unwind_result {
 int unwind__walk(const struct unwind_regs *regs, const void *stack, size_t stack_bytes,
 		 unwind_find_fn find, void *find_ctx, unsigned int max_frames, uint64_t *ret_ips,
 		 uint8_t *ret_flags, struct unwind_result *ret);
+
+/*
+ * The stack a Go thread switched away from: the goroutine's registers saved
+ * in g.sched by runtime.systemstack, mcall or morestack, and a copy of its
+ * stack from regs.rsp up (see bpf/profile.bpf.c). With stack NULL, regs are
+ * the g0's own g.sched (where runtime.mstart1 left it, on the sampled stack,
+ * inside the first copy): a thread on g0 with no goroutine, whose scheduler
+ * mcall called; the walk goes on there only at mcall.
+ */
+struct unwind_go_stack {
+	struct unwind_regs regs; /* gobuf pc, sp, bp */
+	const void *stack;
+	size_t stack_bytes;
+	/*
+	 * regs are m.vdsoPC and m.vdsoSP (and the frame pointer below them):
+	 * the goroutine is in runtime.nanotime1 or walltime, which call the
+	 * vDSO on g0's stack; the walk switches there, not at systemstack.
+	 */
+	bool vdso_call;
+};
+
+/*
+ * unwind__walk() for a sample that may be on a Go thread's g0 (system)
+ * stack. In a Go binary (one with .gopclntab; its functions named by its
+ * .symtab), a caller frame in runtime.systemstack, mcall or morestack is a
+ * stack switch: the walk goes on in go's registers and stack when go is not
+ * NULL, and stops there with UNWIND_ERR_GO_SWITCH otherwise (never reading
+ * the stale return address above it); a caller frame in runtime.nanotime1 or
+ * walltime switches only with go->vdso_call (without go, it stops there
+ * too). runtime.goexit and runtime.mstart end a walk as complete. go and its
+ * stack are borrowed for the call.
+ */
+int unwind__walk_go(const struct unwind_regs *regs, const void *stack, size_t stack_bytes,
+		    const struct unwind_go_stack *go, unwind_find_fn find, void *find_ctx,
+		    unsigned int max_frames, uint64_t *ret_ips, uint8_t *ret_flags,
+		    struct unwind_result *ret);
 
 /* Static strings for reports: "complete", "truncated", "error"; "no mapping", ... */
 const char *unwind__status_str(enum unwind_status status);

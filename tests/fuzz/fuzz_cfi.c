@@ -6,7 +6,10 @@
  * increasing, whose lookups at every row boundary and at arbitrary addresses
  * agree with the rows, and over which walks of random stack bytes never
  * crash, hang or read out of bounds, always end with a defined status, and
- * never report more frames than asked for.
+ * never report more frames than asked for. An ELF image of a Go binary
+ * (.gopclntab) gives a table, with or without CFI, whose Go function ranges
+ * are non-empty; walks with a goroutine stack (half of them, the same
+ * bytes) keep the same properties.
  *
  * Input: byte 0 selects the mode (0: .eh_frame, 1: .debug_frame, 2: ELF
  * image); bytes 1-8 are the section's vaddr, little-endian; the rest is the
@@ -44,6 +47,12 @@ static void fuzz_check_rows(const struct unwind_table *t)
 	struct unwind_rule rule;
 	size_t i;
 
+	if (t->nr_go_funcs > UNWIND_GO_MAX_FUNCS)
+		abort();
+	for (i = 0; i < t->nr_go_funcs; i++)
+		if (t->go_funcs[i].end <= t->go_funcs[i].start ||
+		    t->go_funcs[i].kind == UNWIND_GO_NONE)
+			abort();
 	for (i = 0; i < t->nr_rows; i++) {
 		if (i && t->rows[i].start <= t->rows[i - 1].start)
 			abort();
@@ -61,6 +70,7 @@ static void fuzz_walks(const struct unwind_table *t, const uint8_t *data, size_t
 {
 	uint64_t ips[FUZZ_MAX_FRAMES], seed = 0;
 	uint8_t flags[FUZZ_MAX_FRAMES];
+	struct unwind_go_stack go;
 	struct unwind_result res;
 	struct unwind_regs regs;
 	struct unwind_rule rule;
@@ -76,8 +86,16 @@ static void fuzz_walks(const struct unwind_table *t, const uint8_t *data, size_t
 		unwind_table__find(t, regs.rip, &rule);
 		if (rule.start > regs.rip || (rule.end <= regs.rip && rule.end != UINT64_MAX))
 			abort();
-		if (unwind__walk(&regs, data, size, fuzz_find, (void *)t,
-				 1 + (unsigned int)(seed % FUZZ_MAX_FRAMES), ips, flags, &res))
+		/* The goroutine's copy: the same bytes at another address, or g0's own registers. */
+		go = (struct unwind_go_stack){
+			.regs = {seed >> 20, 0x7ffe00000000ULL + 8 * ((seed >> 4) & 0xff),
+				 0x7ffe00000000ULL + 8 * ((seed >> 12) & 0xff)},
+			.stack = (seed & 0x30) == 0x30 ? NULL : data,
+			.stack_bytes = (seed & 0x30) == 0x30 ? 0 : size,
+			.vdso_call = seed & 0x40,
+		};
+		if (unwind__walk_go(&regs, data, size, seed & 1 ? &go : NULL, fuzz_find, (void *)t,
+				    1 + (unsigned int)(seed % FUZZ_MAX_FRAMES), ips, flags, &res))
 			abort();
 		if (res.nr_frames > FUZZ_MAX_FRAMES || res.status > UNWIND_ERROR ||
 		    res.error >= UNWIND_ERR_MAX ||

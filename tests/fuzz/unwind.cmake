@@ -3,7 +3,8 @@
 # smolder_unwind, so that libFuzzer's coverage and ASan/UBSan reach them.
 set(SMOLDER_unwind_dir ${PROJECT_SOURCE_DIR}/unwind)
 smolder_add_fuzzer(fuzz_cfi
-	SOURCES fuzz_cfi.c ${SMOLDER_unwind_dir}/cfi.c ${SMOLDER_unwind_dir}/unwind.c
+	SOURCES fuzz_cfi.c ${SMOLDER_unwind_dir}/cfi.c ${SMOLDER_unwind_dir}/gostack.c
+		${SMOLDER_unwind_dir}/unwind.c
 	LIBS PkgConfig::LIBELF)
 target_include_directories(fuzz_cfi_replay PRIVATE ${SMOLDER_unwind_dir})
 if(SMOLDER_FUZZ)

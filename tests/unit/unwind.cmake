@@ -27,3 +27,8 @@ add_test(NAME unwind_fixture_no_fp
 	COMMAND sh -c "! objdump -d \"$0\" \"$1\" | grep -E 'mov +%rsp,%rbp'"
 		$<TARGET_OBJECTS:test_unwind_fixture> $<TARGET_OBJECTS:test_unwind_fixture_df>)
 set_tests_properties(unwind_fixture_no_fp PROPERTIES LABELS unit)
+
+# Go stack switches on hand-made stacks (the table's internals: unwind_internal.h).
+smolder_add_unit(test_unwind_go
+	SOURCES test_unwind_go.c
+	LIBS smolder_unwind PkgConfig::LIBELF)

@@ -1,0 +1,1 @@
+// Lets main.go declare runtime.systemstack without a body (go:linkname).
