@@ -107,7 +107,7 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 {
 	struct uploader_opts o = {0};
 	struct uploader *u = NULL;
-	char *token = NULL, *basic = NULL, *spool = NULL;
+	char *token = NULL, *basic = NULL, *spool = NULL, shown[UPLOADER_URL_SHOWN_MAX];
 
 	if (!cfg->upload_url) {
 		log_err("no upload URL configured");
@@ -136,7 +136,8 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 	if (!u)
 		log_err("cannot start uploading to '%s' with the spool '%s': %s; choose another "
 			"spool with --spool DIR",
-			cfg->upload_url, spool, strerror(errno));
+			uploader__redact_url(cfg->upload_url, shown, sizeof(shown)), spool,
+			strerror(errno));
 out_free:
 	wipe_free(token);
 	wipe_free(basic);
@@ -272,6 +273,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, unsigned 
 
 int cmd_upload(int argc, char **argv)
 {
+	char shown[UPLOADER_URL_SHOWN_MAX];
 	struct uploader_stats st;
 	struct upload_opts uo = {0};
 	struct agent_config cfg;
@@ -321,7 +323,7 @@ int cmd_upload(int argc, char **argv)
 	uploader__stats(u, &st);
 	if (!err && !st.rejected) {
 		log_info("sent %" PRIu64 " requests (%" PRIu64 " bytes) to '%s'", st.sent,
-			 st.bytes_sent, cfg.upload_url);
+			 st.bytes_sent, uploader__redact_url(cfg.upload_url, shown, sizeof(shown)));
 		ret = 0;
 	} else if (err) {
 		log_err("%" PRIu64 " requests not sent after %u s (last error: %s); they stay in "

@@ -128,6 +128,16 @@ int uploader__submit(struct uploader *u, const struct upload_series *series, siz
  */
 int uploader__flush(struct uploader *u, unsigned int timeout_ms);
 
+/*
+ * url for a message: the userinfo of its authority (what comes before the
+ * last '@' up to the first '/', '?' or '#') becomes "user:***" or, without
+ * a ':', "***". Written into buf of len bytes (len > 0), cut to fit, always
+ * NUL-terminated. Returns buf.
+ */
+const char *uploader__redact_url(const char *url, char *buf, size_t len);
+/* A buffer for uploader__redact_url() that holds any URL worth showing. */
+#define UPLOADER_URL_SHOWN_MAX 1024
+
 /* Counters and spool usage now. */
 void uploader__stats(struct uploader *u, struct uploader_stats *ret);
 

@@ -461,9 +461,34 @@ static int teardown(void **state)
 	return system(cmd) ? -1 : 0;
 }
 
+/* Credentials in a URL never reach a message: the password, or a lone user part, becomes ***. */
+static void test_redact_url(void **state)
+{
+	static const char *const cases[][2] = {
+		{"http://user:PW@host:4040/x", "http://user:***@host:4040/x"},
+		{"https://TOKEN@host/", "https://***@host/"},
+		/* The authority ends at the first '/', '?' or '#': an '@' after it is the path's. */
+		{"http://host/a@b", "http://host/a@b"},
+		{"http://h?u=a@b", "http://h?u=a@b"},
+		/* The last '@' of the authority ends the userinfo (an unencoded '@' in the password). */
+		{"http://u:p@ss@host", "http://u:***@host"},
+		{"http://localhost:4040", "http://localhost:4040"},
+		{"no-scheme:PW@host", "no-scheme:***@host"},
+	};
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(uploader__redact_url(cases[i][0], buf, sizeof(buf)),
+				    cases[i][1]);
+	/* Cut to the buffer, the password is still not there. */
+	assert_string_equal(uploader__redact_url("http://user:PW@host", buf, 12), "http://user");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_redact_url),
 		cmocka_unit_test(test_spool_roundtrip_order),
 		cmocka_unit_test(test_spool_cap_evicts_oldest),
 		cmocka_unit_test(test_spool_reopen_and_garbage),
