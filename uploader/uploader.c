@@ -570,6 +570,7 @@ void uploader__stats(struct uploader *u, struct uploader_stats *ret)
 	*ret = u->stats;
 	ret->dropped = usage.dropped > u->stats.dropped ? usage.dropped : u->stats.dropped;
 	ret->rejected_evicted = usage.rejected_evicted;
+	ret->spool_refused = usage.refused;
 	ret->spool_bytes = usage.bytes;
 	ret->spool_items = usage.items;
 	pthread_mutex_unlock(&u->lock);

@@ -48,7 +48,12 @@ typedef void (*uploader_log_fn)(enum uploader_log_level level, const char *msg, 
 
 struct uploader_opts {
 	const char *url; /* http:// or https:// base; "/push.v1.PusherService/Push" is appended */
-	const char *spool_dir; /* created 0700 when missing (its parent must exist) */
+	/*
+	 * Created 0700 when missing (its parent must exist). It must be ours and
+	 * writable by no one else (EPERM / EACCES otherwise); its parents are the
+	 * caller's to check (profiler/ does, with store__open_dir()).
+	 */
+	const char *spool_dir;
 	uint64_t spool_cap_bytes; /* 0: UPLOADER_DEFAULT_SPOOL_CAP */
 	const char *bearer_token; /* "Authorization: Bearer ..."; NULL for none */
 	const char *basic_auth; /* "user:password" for HTTP Basic; NULL for none */
@@ -93,6 +98,8 @@ struct uploader_stats {
 	uint64_t bytes_sent; /* request bodies answered 2xx */
 	uint64_t spool_bytes; /* now, on disk */
 	uint64_t spool_items; /* now, including one being sent */
+	uint64_t
+		spool_refused; /* entries named like items that are not our regular files: ignored */
 	long last_http_status; /* 0: none yet or a network error */
 	char last_error[256]; /* "" when the last attempt succeeded */
 };
