@@ -123,11 +123,46 @@ static void test_store_parent_of_other(void **state)
 	assert_int_equal(access(store, F_OK), -1);
 }
 
+/*
+ * A day folder planted as a symlink to a folder outside the store, holding a
+ * file named like a window: the agent writes its windows inside the store,
+ * never deletes through the link, and says once that it left it alone.
+ */
+static void test_agent_planted_day(void **state)
+{
+	char *store = itest_path("store"), *outside = itest_path("outside"), *out = NULL;
+	char link[600], victim[600];
+	char *argv[] = {"timeout", "-s",      "TERM", "6",	  (char *)itest_smolder(),
+			"agent",   "--store", store,  "--window", "1",
+			NULL};
+	FILE *f;
+
+	assert_int_equal(mkdir(store, 0750), 0);
+	assert_int_equal(mkdir(outside, 0750), 0);
+	snprintf(victim, sizeof(victim), "%s/00", outside);
+	assert_int_equal(mkdir(victim, 0750), 0);
+	snprintf(victim, sizeof(victim), "%s/00/smolder-h-20200101T000000Z.pb.gz", outside);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(link, sizeof(link), "%s/2020-01-01", store);
+	assert_int_equal(symlink(outside, link), 0);
+	itest_run(argv, &out);
+	assert_non_null(out);
+	if (!strstr(out, "1 entries in the store") || !strstr(out, "left alone, ignoring"))
+		fail_msg("the planted day folder was not reported: %s", out);
+	if (!itest_count_windows(store))
+		fail_msg("the agent wrote no window: %s", out);
+	free(out);
+	assert_int_equal(access(victim, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_planted_spool),
 		cmocka_unit_test(test_store_parent_of_other),
+		cmocka_unit_test(test_agent_planted_day),
 	};
 	const char *src = getenv("SMOLDER_SRC");
 	int ret;
