@@ -415,6 +415,17 @@ static int check_dir(const struct stat *st, bool is_target, const char *shown, s
 	return err;
 }
 
+/* Names shown/comp (a symlink) as the fault; the message may cut a long path. */
+static void set_fault(struct dir_fault *f, const char *shown, const char *comp, bool is_target,
+		      const struct stat *st)
+{
+	if (snprintf(f->path, sizeof(f->path), "%s/%s", shown, comp) >= (int)sizeof(f->path))
+		memcpy(f->path + sizeof(f->path) - 4, "...", 4);
+	f->is_target = is_target;
+	f->mode = st->st_mode & 07777;
+	f->uid = st->st_uid;
+}
+
 /* The next component of *rest (skipping empty and "." ones) into comp; false when none. */
 static bool next_component(const char **rest, char *comp, size_t len)
 {
@@ -436,7 +447,7 @@ static bool next_component(const char **rest, char *comp, size_t len)
 		break;
 	}
 	if (n >= len)
-		n = len - 1; /* NAME_MAX-bounded by the caller's buffer: openat() refuses it */
+		n = len - 1; /* never: comp holds a whole path */
 	memcpy(comp, p, n);
 	comp[n] = '\0';
 	*rest = p + strcspn(p, "/");
@@ -445,7 +456,7 @@ static bool next_component(const char **rest, char *comp, size_t len)
 
 static bool last_component(const char *rest)
 {
-	char comp[NAME_MAX + 2];
+	char comp[PATH_MAX];
 
 	return !next_component(&rest, comp, sizeof(comp));
 }
@@ -459,7 +470,7 @@ static bool last_component(const char *rest)
  */
 static int walk_dir(const char *dir, bool create, mode_t mode, struct dir_fault *f)
 {
-	char path[PATH_MAX], next[PATH_MAX], shown[PATH_MAX], comp[NAME_MAX + 2];
+	char path[PATH_MAX], next[PATH_MAX], shown[PATH_MAX], comp[PATH_MAX];
 	char target[PATH_MAX];
 	int fd, nfd, err = 0, links = 0;
 	const char *rest;
@@ -501,18 +512,9 @@ static int walk_dir(const char *dir, bool create, mode_t mode, struct dir_fault 
 				break;
 			}
 		} else if (S_ISLNK(st.st_mode)) {
-			if (last) {
-				err = -ELOOP;
-				snprintf(f->path, sizeof(f->path), "%s/%s", shown, comp);
-				f->is_target = true;
-				break;
-			}
-			if (!trusted_owner(st.st_uid) || ++links > STORE_MAX_SYMLINKS) {
-				err = !trusted_owner(st.st_uid) ? -EPERM : -ELOOP;
-				snprintf(f->path, sizeof(f->path), "%s/%s", shown, comp);
-				f->is_target = false;
-				f->mode = st.st_mode & 07777;
-				f->uid = st.st_uid;
+			if (last || !trusted_owner(st.st_uid) || ++links > STORE_MAX_SYMLINKS) {
+				err = !last && !trusted_owner(st.st_uid) ? -EPERM : -ELOOP;
+				set_fault(f, shown, comp, last, &st);
 				break;
 			}
 			n = readlinkat(fd, comp, target, sizeof(target) - 1);
@@ -545,7 +547,12 @@ static int walk_dir(const char *dir, bool create, mode_t mode, struct dir_fault 
 		close(fd);
 		fd = nfd;
 		len = strlen(shown);
-		snprintf(shown + len, sizeof(shown) - len, "/%s", comp);
+		if (len + 1 + strlen(comp) >= sizeof(shown)) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		shown[len] = '/';
+		memcpy(shown + len + 1, comp, strlen(comp) + 1);
 		if (fstat(fd, &st)) {
 			err = -errno;
 			break;
