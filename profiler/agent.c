@@ -67,6 +67,7 @@ struct agent {
 	struct cli_pair cli[AGENT_MAX_CLI_PAIRS];
 	size_t nr_cli;
 	struct store *store;
+	uint64_t store_refused; /* entries the last retention pass left alone */
 	struct collector *collector;
 	struct uploader *uploader; /* NULL: no upload */
 	char host[256];
@@ -359,6 +360,13 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	size = a->cfg.retention_bytes;
 	pthread_mutex_unlock(&a->lock);
 	store__retention(a->store, wall_ns(), age, size, on_delete, a, &usage);
+	/* Planted entries are left alone; said once, and again when more appear. */
+	if (usage.refused > a->store_refused)
+		log_warn(
+			"%llu entries in the store '%s' are symlinks, special files or other users' "
+			"folders and files, not windows; left alone, ignoring",
+			(unsigned long long)usage.refused, store__dir(a->store));
+	a->store_refused = usage.refused;
 
 	/* What building the window freed goes back to the system: RSS stays flat. */
 	malloc_trim(0);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "uploader.h"
 
 #define CONFIG_MAX_PATH		 4000
 #define CONFIG_MAX_URL		 2048
@@ -399,6 +400,7 @@ static int set_store(struct agent_config *c, const char *value, char *err, size_
 
 static int set_upload(struct agent_config *c, const char *value, char *err, size_t errlen)
 {
+	char shown[UPLOADER_URL_SHOWN_MAX];
 	size_t i;
 
 	if ((strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) ||
@@ -406,14 +408,14 @@ static int set_upload(struct agent_config *c, const char *value, char *err, size
 		config_err(
 			err, errlen,
 			"invalid upload URL '%s': expected http://HOST[:PORT]/... or https://...",
-			value);
+			uploader__redact_url(value, shown, sizeof(shown)));
 		return -EINVAL;
 	}
 	for (i = 0; value[i]; i++) {
 		if ((unsigned char)value[i] <= 0x20 || value[i] == 0x7f) {
 			config_err(err, errlen,
 				   "invalid upload URL '%s': it holds a blank or control character",
-				   value);
+				   uploader__redact_url(value, shown, sizeof(shown)));
 			return -EINVAL;
 		}
 	}

@@ -28,6 +28,7 @@
 #include "stacks.h"
 #include "viewer.h"
 #include "vizcli.h"
+#include "textesc.h"
 
 #define DIFF_DEFAULT_OUTPUT "diff.html"
 #define DIFF_DEFAULT_ROWS   20
@@ -211,9 +212,13 @@ static void diff__print(const struct stacks *s, const struct diff_opts *o,
 	char a[32], b[32], c[32];
 	size_t i;
 
-	printf("BASE: %s, %" PRId64 " samples (%s)\n", o->base, bt->cnt,
+	fputs("BASE: ", stdout);
+	textesc__fputs(stdout, o->base);
+	printf(", %" PRId64 " samples (%s)\n", bt->cnt,
 	       stacks__format_value(a, sizeof(a), bt->val, bt->unit));
-	printf("NEW:  %s, %" PRId64 " samples (%s)\n", o->new, nt->cnt,
+	fputs("NEW:  ", stdout);
+	textesc__fputs(stdout, o->new);
+	printf(", %" PRId64 " samples (%s)\n", nt->cnt,
 	       stacks__format_value(b, sizeof(b), nt->val, nt->unit));
 	if (o->normalize)
 		printf("Self share of each total; change in points; significant: |z| > 1.96 "
@@ -234,14 +239,16 @@ static void diff__print(const struct stacks *s, const struct diff_opts *o,
 		const char *verdict = r->significant ? (r->z > 0 ? "more" : "less") : "~ noise";
 
 		if (o->normalize)
-			printf("%7.2f%% %7.2f%% %+7.2fpt %+7.2f  %-12s  %s\n", r->base_share,
-			       r->new_share, r->change, r->z, verdict, r->name);
+			printf("%7.2f%% %7.2f%% %+7.2fpt %+7.2f  %-12s  ", r->base_share,
+			       r->new_share, r->change, r->z, verdict);
 		else
-			printf("%10s %10s %10s %+7.2fpt %+7.2f  %-12s  %s\n",
+			printf("%10s %10s %10s %+7.2fpt %+7.2f  %-12s  ",
 			       stacks__format_value(a, sizeof(a), r->base_val, bt->unit),
 			       stacks__format_value(b, sizeof(b), r->new_val, bt->unit),
 			       signed_value(c, sizeof(c), r->new_val - r->base_val, bt->unit),
-			       r->change, r->z, verdict, r->name);
+			       r->change, r->z, verdict);
+		textesc__fputs(stdout, r->name);
+		putchar('\n');
 	}
 }
 
@@ -348,7 +355,9 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (vizcli__close(out, o.output))
 		goto out;
-	printf("Differential flame graph: %s\n", o.output);
+	fputs("Differential flame graph: ", stdout);
+	textesc__fputs(stdout, o.output);
+	putchar('\n');
 	if (vizcli__close_stdout())
 		goto out;
 	ret = o.fail_above_set && diff__over_limit(&o, rows, nr_rows) ? 1 : 0;

@@ -11,16 +11,26 @@
 
 #include "commands.h"
 #include "log.h"
+#include "textesc.h"
 
 #define SMOLDER_VERSION "0.1.0"
+#define LOG_MAX_LINE	8192
 
 int smolder_verbosity;
 
+/*
+ * Messages carry names from outside (comms, paths, URLs, frame names): the
+ * whole line goes through textesc, so none can move the cursor, retitle the
+ * terminal or start a forged line. A longer message is cut.
+ */
 __attribute__((format(printf, 2, 0))) static void log_v(const char *prefix, const char *fmt,
 							va_list ap)
 {
+	char msg[LOG_MAX_LINE];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
+	textesc__fputs(stderr, msg);
 	fputc('\n', stderr);
 }
 

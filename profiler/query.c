@@ -272,7 +272,8 @@ int cmd_query(int argc, char **argv)
 	pprof_profile_t *p;
 	char **paths = NULL;
 	size_t nr_paths = 0, i, windows = 0, unreadable = 0;
-	char range[128];
+	char range[128], msg[1024];
+	uint64_t refused = 0;
 	int ret = 1, err;
 
 	err = parse_args(argc, argv, &o);
@@ -280,7 +281,7 @@ int cmd_query(int argc, char **argv)
 		return err;
 	print_range(&o, range, sizeof(range));
 
-	err = store__list(o.store, o.since, o.until, &paths, &nr_paths);
+	err = store__list(o.store, o.since, o.until, &paths, &nr_paths, &refused);
 	if (err == -ENOENT) {
 		log_err("store directory '%s' does not exist; give the agent's store with --store",
 			o.store);
@@ -291,10 +292,19 @@ int cmd_query(int argc, char **argv)
 			o.store, range);
 		goto out;
 	}
+	if (err == -ELOOP || err == -ENOTDIR || err == -EPERM || err == -EACCES) {
+		store__format_error(o.store, -err, msg, sizeof(msg));
+		log_err("%s", msg);
+		goto out;
+	}
 	if (err) {
 		log_err("cannot list the store '%s': %s", o.store, strerror(-err));
 		goto out;
 	}
+	if (refused)
+		log_warn("%" PRIu64 " entries in '%s' are symlinks, special files or other users' "
+			 "folders and files, not windows, ignoring",
+			 refused, o.store);
 	if (nr_paths > QUERY_MAX_WINDOWS) {
 		log_err("%zu windows in '%s'%s, more than %d; narrow the range with --since and --until",
 			nr_paths, o.store, range, QUERY_MAX_WINDOWS);

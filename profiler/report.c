@@ -19,6 +19,7 @@
 #include "log.h"
 #include "stacks.h"
 #include "vizcli.h"
+#include "textesc.h"
 
 #define REPORT_DEFAULT_ROWS 20
 #define REPORT_MAX_ROWS	    1000000
@@ -112,15 +113,18 @@ static int report__table(const struct stacks *s, uint32_t process_frame, int64_t
 		const struct stacks_func *f = stacks__func(s, r->func);
 
 		sum += r->flat_val[STACKS_NEW];
-		printf("%10s %6.2f%% %6.2f%% %10s %6.2f%%  %s",
+		printf("%10s %6.2f%% %6.2f%% %10s %6.2f%%  ",
 		       stacks__format_value(flat, sizeof(flat), r->flat_val[STACKS_NEW], unit),
 		       pct(r->flat_val[STACKS_NEW], total), pct(sum, total),
 		       stacks__format_value(cum, sizeof(cum), r->cum_val[STACKS_NEW], unit),
-		       pct(r->cum_val[STACKS_NEW], total), f->name);
+		       pct(r->cum_val[STACKS_NEW], total));
+		textesc__fputs(stdout, f->name);
+		if (*f->file) {
+			fputs("  ", stdout);
+			textesc__fputs(stdout, f->file);
+		}
 		if (*f->file && f->line > 0)
-			printf("  %s:%" PRId64, f->file, f->line);
-		else if (*f->file)
-			printf("  %s", f->file);
+			printf(":%" PRId64, f->line);
 		putchar('\n');
 	}
 	free(rows_sorted);
@@ -174,7 +178,9 @@ static int report__by_comm(const struct stacks *s, long rows)
 			rest_val += p->val[STACKS_NEW];
 			continue;
 		}
-		printf("\nProcess %s: %s (%.2f%% of total), %" PRId64 " samples\n", sorted[i].name,
+		fputs("\nProcess ", stdout);
+		textesc__fputs(stdout, sorted[i].name);
+		printf(": %s (%.2f%% of total), %" PRId64 " samples\n",
 		       stacks__format_value(v, sizeof(v), p->val[STACKS_NEW], tot->unit),
 		       pct(p->val[STACKS_NEW], tot->val), p->cnt[STACKS_NEW]);
 		err = report__table(s, p->frame, p->val[STACKS_NEW], rows);
@@ -268,9 +274,15 @@ int cmd_report(int argc, char **argv)
 	}
 	tot = stacks__totals(s, STACKS_NEW);
 	printf("Files:    ");
-	for (i = 0; i < o.nr_files; i++)
-		printf("%s%s", i ? ", " : "", o.files[i]);
-	printf("\nType:     %s (%s)\n", tot->type, tot->unit);
+	for (i = 0; i < o.nr_files; i++) {
+		fputs(i ? ", " : "", stdout);
+		textesc__fputs(stdout, o.files[i]);
+	}
+	fputs("\nType:     ", stdout);
+	textesc__fputs(stdout, tot->type);
+	fputs(" (", stdout);
+	textesc__fputs(stdout, tot->unit);
+	fputs(")\n", stdout);
 	printf("Duration: %s, Total samples = %" PRId64 " (%s)\n",
 	       stacks__format_value(dur, sizeof(dur), p->duration_nanos, "nanoseconds"), tot->cnt,
 	       stacks__format_value(total, sizeof(total), tot->val, tot->unit));

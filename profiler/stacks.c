@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "stacks.h"
+#include "textesc.h"
 
 #define STR_MAX		(1u << 30)
 #define KERNEL_ADDR_MIN 0xffff800000000000ull
@@ -1321,11 +1322,19 @@ static int folded__enter(void *arg, uint32_t node, size_t depth)
 	for (i = 0; i < depth; i++) {
 		const struct stacks_frame *fr = &c->s->frames[c->path[i]];
 		const char *p;
+		size_t n;
 
 		if (i)
 			putc(';', c->out);
-		for (p = fr->name; *p; p++)
-			putc(*p == ';' ? ':' : (*p == '\n' || *p == '\r') ? ' ' : *p, c->out);
+		/* ';' separates frames: a name's own becomes ':'. */
+		for (p = fr->name; *p; p += n) {
+			n = strcspn(p, ";");
+			textesc__fwrite(c->out, p, n);
+			if (p[n]) {
+				putc(':', c->out);
+				n++;
+			}
+		}
 		fputs(kind_suffix(fr->kind), c->out);
 	}
 	fprintf(c->out, " %" PRId64 "\n", self);

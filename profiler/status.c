@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "store.h"
+#include "textesc.h"
 
 #define NSEC_PER_SEC 1000000000LL
 
@@ -106,6 +107,8 @@ static void print_status(const char *path, const struct agent_status *st, bool r
 	struct timespec ts;
 	int64_t now;
 	char a[64], b[64], c[64];
+	/* The status file is the agent's; what it says came from outside. */
+	char esc[TEXTESC_MAX_PER_BYTE * sizeof(st->store_dir) + 1];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
@@ -116,7 +119,7 @@ static void print_status(const char *path, const struct agent_status *st, bool r
 		printf("smolder agent: NOT RUNNING (pid %" PRId64
 		       " is gone); status below is stale\n",
 		       st->pid);
-	printf("  status file:      %s\n", path);
+	printf("  status file:      %s\n", textesc__str(path, esc, sizeof(esc)));
 	format_time(st->started_nanos, a, sizeof(a));
 	printf("  started:          %s\n", a);
 	format_time(st->updated_nanos, a, sizeof(a));
@@ -134,8 +137,10 @@ static void print_status(const char *path, const struct agent_status *st, bool r
 	printf("  agent cost:       %.1f s CPU, %s RSS\n", st->cpu_seconds, a);
 	format_bytes(st->store_bytes, c, sizeof(c));
 	printf("  store:            %s: %" PRIu64 " windows, %s\n",
-	       st->store_dir[0] ? st->store_dir : "?", st->store_files, c);
-	printf("  last error:       %s\n", st->last_error[0] ? st->last_error : "none");
+	       st->store_dir[0] ? textesc__str(st->store_dir, esc, sizeof(esc)) : "?",
+	       st->store_files, c);
+	printf("  last error:       %s\n",
+	       st->last_error[0] ? textesc__str(st->last_error, esc, sizeof(esc)) : "none");
 }
 
 int cmd_status(int argc, char **argv)

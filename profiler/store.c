@@ -33,13 +33,14 @@
 #include "readfile.h"
 #include "store.h"
 
-#define NSEC_PER_SEC	  1000000000LL
-#define STORE_MAX_HOST	  64
-#define STORE_STATUS_MAX  (64 << 10)
-#define STORE_NAME_PREFIX "smolder-"
-#define STORE_NAME_SUFFIX ".pb.gz"
-#define STORE_STAMP_LEN	  16 /* YYYYmmddTHHMMSSZ */
-#define STORE_DIR_MODE	  0750
+#define NSEC_PER_SEC	   1000000000LL
+#define STORE_MAX_HOST	   64
+#define STORE_STATUS_MAX   (64 << 10)
+#define STORE_NAME_PREFIX  "smolder-"
+#define STORE_NAME_SUFFIX  ".pb.gz"
+#define STORE_STAMP_LEN	   16 /* YYYYmmddTHHMMSSZ */
+#define STORE_DIR_MODE	   0750
+#define STORE_MAX_SYMLINKS 40 /* followed while resolving a directory, as the kernel does */
 
 struct store {
 	char *dir;
@@ -63,7 +64,14 @@ struct walk {
 	bool stat_files; /* sizes of windows, mtime and size of temporary files */
 	struct entry_list windows;
 	struct entry_list temps; /* only when stat_files */
+	uint64_t refused; /* symlinks, special files, folders of others: skipped */
 };
+
+/* Root and the agent's own user: nobody else may have made or be able to change a thing. */
+static bool trusted_owner(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
 
 static void entry_list__free(struct entry_list *l)
 {
@@ -219,10 +227,31 @@ static char *join3(const char *a, const char *b, const char *c)
 	return p;
 }
 
-/* Opens a sub-folder without following a symlink; -1 when it is not one. */
+/*
+ * Opens a sub-folder of the store without following a symlink, and only
+ * when root or we own it and no one else can write it. -errno otherwise:
+ * -ELOOP for a symlink, -ENOTDIR, -EPERM, -EACCES.
+ */
 static int open_subdir(int dirfd, const char *name)
 {
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR && !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+				       S_ISLNK(st.st_mode) ?
+			       -ELOOP :
+			       -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -EIO;
+	}
+	if (!trusted_owner(st.st_uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return trusted_owner(st.st_uid) ? -EACCES : -EPERM;
+	}
+	return fd;
 }
 
 /*
@@ -265,13 +294,11 @@ static int walk_hour(struct walk *w, int hourfd, const char *day, const char *ho
 			continue;
 		if (window && (t < w->lo || t >= w->hi))
 			continue;
-		st.st_size = 0;
-		if (w->stat_files || de->d_type == DT_UNKNOWN) {
-			if (fstatat(hourfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-				continue; /* gone meanwhile */
-			if (!S_ISREG(st.st_mode))
-				continue;
-		} else if (de->d_type != DT_REG) {
+		if (fstatat(hourfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			continue; /* gone meanwhile */
+		/* Named like ours but not a file of ours: never followed, never deleted. */
+		if (!S_ISREG(st.st_mode) || !trusted_owner(st.st_uid)) {
+			w->refused++;
 			continue;
 		}
 		rel = join3(day, hour, de->d_name);
@@ -308,8 +335,10 @@ static int walk_day(struct walk *w, int dayfd, const char *day, int64_t day_star
 		if (hour_start + 3600 * NSEC_PER_SEC <= w->lo || hour_start >= w->hi)
 			continue;
 		fd = open_subdir(dayfd, de->d_name);
-		if (fd < 0)
+		if (fd < 0) {
+			w->refused += fd != -ENOENT;
 			continue;
+		}
 		err = walk_hour(w, fd, day, de->d_name);
 		close(fd);
 	}
@@ -334,8 +363,10 @@ static int walk_store(struct walk *w, int dirfd)
 		    day_start * NSEC_PER_SEC >= w->hi)
 			continue;
 		fd = open_subdir(dirfd, de->d_name);
-		if (fd < 0)
+		if (fd < 0) {
+			w->refused += fd != -ENOENT;
 			continue;
+		}
 		err = walk_day(w, fd, de->d_name, day_start);
 		close(fd);
 	}
@@ -351,24 +382,254 @@ static void walk__free(struct walk *w)
 	entry_list__free(&w->temps);
 }
 
-/* mkdir -p for the parents of path and path itself; EEXIST is fine. */
-static int mkdir_parents(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path), i;
+/* ---- trusted directories ---- */
 
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, STORE_DIR_MODE) && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
+/* What store__open_dir() found wrong, for store__format_dir_error(). */
+struct dir_fault {
+	char path[PATH_MAX]; /* the directory at fault, as resolved */
+	bool is_target; /* it is the directory asked for, not a parent */
+	mode_t mode;
+	uid_t uid;
+};
+
+/*
+ * Checks the directory open at fd (st from fstat()): 0, or -EPERM / -EACCES
+ * with fault filled. The target must be the effective user's and writable by
+ * no one else; a parent may be root's too, and writable by others only when
+ * sticky (then nobody else can rename or delete our entry in it).
+ */
+static int check_dir(const struct stat *st, bool is_target, const char *shown, struct dir_fault *f)
+{
+	int err = 0;
+
+	if (is_target ? st->st_uid != geteuid() : !trusted_owner(st->st_uid))
+		err = -EPERM;
+	else if ((st->st_mode & (S_IWGRP | S_IWOTH)) && (is_target || !(st->st_mode & S_ISVTX)))
+		err = -EACCES;
+	if (err) {
+		snprintf(f->path, sizeof(f->path), "%s", *shown ? shown : "/");
+		f->is_target = is_target;
+		f->mode = st->st_mode & 07777;
+		f->uid = st->st_uid;
 	}
-	return 0;
+	return err;
+}
+
+/* Names shown/comp (a symlink) as the fault; the message may cut a long path. */
+static void set_fault(struct dir_fault *f, const char *shown, const char *comp, bool is_target,
+		      const struct stat *st)
+{
+	if (snprintf(f->path, sizeof(f->path), "%s/%s", shown, comp) >= (int)sizeof(f->path))
+		memcpy(f->path + sizeof(f->path) - 4, "...", 4);
+	f->is_target = is_target;
+	f->mode = st->st_mode & 07777;
+	f->uid = st->st_uid;
+}
+
+/* The next component of *rest (skipping empty and "." ones) into comp; false when none. */
+static bool next_component(const char **rest, char *comp, size_t len)
+{
+	const char *p = *rest;
+	size_t n;
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (!n) {
+			*rest = p;
+			return false;
+		}
+		if (n == 1 && p[0] == '.') {
+			p++;
+			continue;
+		}
+		break;
+	}
+	if (n >= len)
+		n = len - 1; /* never: comp holds a whole path */
+	memcpy(comp, p, n);
+	comp[n] = '\0';
+	*rest = p + strcspn(p, "/");
+	return true;
+}
+
+static bool last_component(const char *rest)
+{
+	char comp[PATH_MAX];
+
+	return !next_component(&rest, comp, sizeof(comp));
+}
+
+/*
+ * Walks dir from "/" one component at a time through directory fds
+ * (O_NOFOLLOW), checking each (check_dir()), creating missing ones with mode
+ * when create. A symlink before the last component is followed only when
+ * root or we own it (its folder is already checked, so no one else placed
+ * it); a final symlink is refused. Returns the fd of dir or -errno.
+ */
+static int walk_dir(const char *dir, bool create, mode_t mode, struct dir_fault *f)
+{
+	char path[PATH_MAX], next[PATH_MAX], shown[PATH_MAX], comp[PATH_MAX];
+	char target[PATH_MAX];
+	int fd, nfd, err = 0, links = 0;
+	const char *rest;
+	struct stat st;
+	size_t len;
+	ssize_t n;
+	bool last;
+
+	if (!dir || !*dir)
+		return -EINVAL;
+	if (dir[0] == '/') {
+		len = (size_t)snprintf(path, sizeof(path), "%s", dir);
+	} else {
+		if (!getcwd(next, sizeof(next)))
+			return -errno;
+		len = (size_t)snprintf(path, sizeof(path), "%s/%s", next, dir);
+	}
+	if (len >= sizeof(path))
+		return -ENAMETOOLONG;
+	shown[0] = '\0';
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	rest = path;
+	err = check_dir(&st, last_component(rest), shown, f);
+	while (!err && next_component(&rest, comp, sizeof(comp))) {
+		last = last_component(rest);
+		if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW)) {
+			if (errno != ENOENT || !create) {
+				err = -errno;
+				break;
+			}
+			if (mkdirat(fd, comp, mode) && errno != EEXIST) {
+				err = -errno;
+				break;
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			if (last || !trusted_owner(st.st_uid) || ++links > STORE_MAX_SYMLINKS) {
+				err = !last && !trusted_owner(st.st_uid) ? -EPERM : -ELOOP;
+				set_fault(f, shown, comp, last, &st);
+				break;
+			}
+			n = readlinkat(fd, comp, target, sizeof(target) - 1);
+			if (n < 0) {
+				err = -errno;
+				break;
+			}
+			target[n] = '\0';
+			len = (size_t)snprintf(next, sizeof(next), "%s/%s", target, rest);
+			if (len >= sizeof(next)) {
+				err = -ENAMETOOLONG;
+				break;
+			}
+			memcpy(path, next, len + 1);
+			rest = path;
+			if (target[0] == '/') {
+				close(fd);
+				shown[0] = '\0';
+				fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (fd < 0)
+					return -errno;
+			}
+			continue;
+		}
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0) {
+			err = -errno;
+			break;
+		}
+		close(fd);
+		fd = nfd;
+		len = strlen(shown);
+		if (len + 1 + strlen(comp) >= sizeof(shown)) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		shown[len] = '/';
+		memcpy(shown + len + 1, comp, strlen(comp) + 1);
+		if (fstat(fd, &st)) {
+			err = -errno;
+			break;
+		}
+		err = check_dir(&st, last, shown, f);
+	}
+out:
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int store__open_dir(const char *dir, bool create, mode_t mode)
+{
+	struct dir_fault f;
+
+	return walk_dir(dir, create, mode, &f);
+}
+
+void store__format_dir_error(const char *what, const char *option, mode_t mode, const char *dir,
+			     int err, char *buf, size_t len)
+{
+	struct dir_fault f = {};
+	int fd;
+
+	/* Walked again (creating nothing) to name the culprit: a parent, maybe. */
+	fd = walk_dir(dir, false, 0, &f);
+	if (fd >= 0)
+		close(fd);
+	else if (fd != -err)
+		f.path[0] = '\0';
+	switch (err) {
+	case ELOOP:
+		snprintf(buf, len, "%s '%s' is a symlink; give a real directory with %s", what, dir,
+			 option);
+		break;
+	case EPERM:
+		if (f.path[0] && !f.is_target)
+			snprintf(
+				buf, len,
+				"%s '%s': its parent '%s' is owned by another user (uid %u); give one whose parents only root or uid %u can change with %s",
+				what, dir, f.path, (unsigned int)f.uid, (unsigned int)geteuid(),
+				option);
+		else
+			snprintf(
+				buf, len,
+				"%s '%s' is owned by another user; chown it to uid %u or give another with %s",
+				what, dir, (unsigned int)geteuid(), option);
+		break;
+	case EACCES:
+		if (f.path[0] && !f.is_target)
+			snprintf(
+				buf, len,
+				"%s '%s': its parent '%s' is writable by others (mode %04o); chmod go-w it or give another with %s",
+				what, dir, f.path, (unsigned int)f.mode, option);
+		else if (f.path[0])
+			snprintf(
+				buf, len,
+				"%s '%s' is writable by others (mode %04o); chmod %04o it or give another with %s",
+				what, dir, (unsigned int)f.mode, (unsigned int)mode, option);
+		else
+			snprintf(
+				buf, len,
+				"%s '%s' is writable by others; chmod %04o it or give another with %s",
+				what, dir, (unsigned int)mode, option);
+		break;
+	case ENOTDIR:
+		snprintf(buf, len, "%s '%s' is not a directory; give a directory with %s", what,
+			 dir, option);
+		break;
+	default:
+		snprintf(buf, len, "cannot open %s '%s': %s; give a writable directory with %s",
+			 what, dir, strerror(err), option);
+		break;
+	}
 }
 
 void store__free(struct store *s)
@@ -383,7 +644,6 @@ void store__free(struct store *s)
 
 struct store *store__open(const char *dir)
 {
-	struct stat st, fst;
 	struct store *s;
 	int err;
 
@@ -400,39 +660,9 @@ struct store *store__open(const char *dir)
 		err = ENOMEM;
 		goto out_free;
 	}
-	if (lstat(dir, &st)) {
-		if (errno != ENOENT) {
-			err = errno;
-			goto out_free;
-		}
-		err = -mkdir_parents(dir);
-		if (err)
-			goto out_free;
-		if (lstat(dir, &st)) {
-			err = errno;
-			goto out_free;
-		}
-	}
-	if (S_ISLNK(st.st_mode)) {
-		err = ELOOP;
-		goto out_free;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		err = ENOTDIR;
-		goto out_free;
-	}
-	if (st.st_uid != geteuid()) {
-		err = EPERM;
-		goto out_free;
-	}
-	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	s->dirfd = store__open_dir(dir, true, STORE_DIR_MODE);
 	if (s->dirfd < 0) {
-		err = errno;
-		goto out_free;
-	}
-	/* Replaced between lstat() and open(): refuse rather than guess. */
-	if (fstat(s->dirfd, &fst) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
-		err = ELOOP;
+		err = -s->dirfd;
 		goto out_free;
 	}
 	return s;
@@ -450,30 +680,7 @@ const char *store__dir(const struct store *s)
 
 void store__format_error(const char *dir, int err, char *buf, size_t len)
 {
-	switch (err) {
-	case ELOOP:
-		snprintf(buf, len,
-			 "store directory '%s' is a symlink; give a real directory with --store",
-			 dir);
-		break;
-	case EPERM:
-		snprintf(
-			buf, len,
-			"store directory '%s' is owned by another user; chown it to uid %u or give another with --store",
-			dir, (unsigned int)geteuid());
-		break;
-	case ENOTDIR:
-		snprintf(buf, len,
-			 "store directory '%s' is not a directory; give a directory with --store",
-			 dir);
-		break;
-	default:
-		snprintf(
-			buf, len,
-			"cannot open store directory '%s': %s; give a writable directory with --store",
-			dir, strerror(err));
-		break;
-	}
+	store__format_dir_error("store directory", "--store", STORE_DIR_MODE, dir, err, buf, len);
 }
 
 /* Keeps [A-Za-z0-9._-] of host, replaces the rest with '_', caps the length. */
@@ -493,10 +700,10 @@ static void sanitize_host(const char *host, char *out, size_t outlen)
 
 int store__path(struct store *s, int64_t time_nanos, const char *host, char *buf, size_t len)
 {
-	char safe_host[STORE_MAX_HOST + 1], day[16], hour[8], stamp[24], rel[24];
+	char safe_host[STORE_MAX_HOST + 1], day[16], hour[8], stamp[24];
+	int n, dayfd, hourfd, err = 0;
 	time_t t;
 	struct tm tm;
-	int n;
 
 	if (!s || !buf || time_nanos < 0)
 		return -EINVAL;
@@ -510,12 +717,21 @@ int store__path(struct store *s, int64_t time_nanos, const char *host, char *buf
 	n = snprintf(buf, len, "%s/%s/%s/smolder-%s-%s.pb.gz", s->dir, day, hour, safe_host, stamp);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
+	/* Each folder made and checked under the fd of its parent: never through a name. */
 	if (mkdirat(s->dirfd, day, STORE_DIR_MODE) && errno != EEXIST)
 		return -errno;
-	snprintf(rel, sizeof(rel), "%s/%s", day, hour);
-	if (mkdirat(s->dirfd, rel, STORE_DIR_MODE) && errno != EEXIST)
-		return -errno;
-	return 0;
+	dayfd = open_subdir(s->dirfd, day);
+	if (dayfd < 0)
+		return dayfd;
+	if (mkdirat(dayfd, hour, STORE_DIR_MODE) && errno != EEXIST)
+		err = -errno;
+	hourfd = err ? -1 : open_subdir(dayfd, hour);
+	if (!err && hourfd < 0)
+		err = hourfd;
+	if (hourfd >= 0)
+		close(hourfd);
+	close(dayfd);
+	return err;
 }
 
 /* Removes empty hour and day folders that end before the current hour. */
@@ -556,13 +772,29 @@ static void remove_empty_folders(struct store *s, int64_t now_nanos)
 	closedir(d);
 }
 
-static int delete_entry(struct store *s, const struct store_entry *e, const char *why,
+static int delete_entry(struct store *s, struct store_entry *e, const char *why,
 			store_delete_fn on_delete, void *ctx)
 {
-	char *path;
+	char day[11], *path;
+	int dayfd, hourfd, err = 0;
 
-	if (unlinkat(s->dirfd, e->rel, 0) && errno != ENOENT)
-		return -errno;
+	/* rel is "YYYY-MM-DD/HH/name": the folders are opened (checked) one by one. */
+	memcpy(day, e->rel, 10);
+	day[10] = '\0';
+	dayfd = open_subdir(s->dirfd, day);
+	if (dayfd < 0)
+		return dayfd == -ENOENT ? 0 : dayfd;
+	e->rel[13] = '\0';
+	hourfd = open_subdir(dayfd, e->rel + 11);
+	e->rel[13] = '/';
+	close(dayfd);
+	if (hourfd < 0)
+		return hourfd == -ENOENT ? 0 : hourfd;
+	if (unlinkat(hourfd, e->rel + 14, 0) && errno != ENOENT)
+		err = -errno;
+	close(hourfd);
+	if (err)
+		return err;
 	if (on_delete) {
 		path = malloc(strlen(s->dir) + strlen(e->rel) + 2);
 		if (path) {
@@ -599,7 +831,7 @@ int store__retention(struct store *s, int64_t now_nanos, uint64_t max_age_s, uin
 		total += w.windows.v[i].bytes;
 	/* Oldest first; the newest window is kept even when it alone is over the size. */
 	for (i = 0; i < w.windows.nr; i++) {
-		const struct store_entry *e = &w.windows.v[i];
+		struct store_entry *e = &w.windows.v[i];
 
 		if (e->time_nanos < oldest_kept)
 			why = "age";
@@ -623,7 +855,7 @@ int store__retention(struct store *s, int64_t now_nanos, uint64_t max_age_s, uin
 		u.bytes += w.windows.v[i].bytes;
 	}
 	for (i = 0; i < w.temps.nr; i++) {
-		const struct store_entry *e = &w.temps.v[i];
+		struct store_entry *e = &w.temps.v[i];
 
 		if (now_nanos - e->time_nanos < STORE_STALE_TEMP_S * NSEC_PER_SEC)
 			continue;
@@ -636,6 +868,7 @@ int store__retention(struct store *s, int64_t now_nanos, uint64_t max_age_s, uin
 	remove_empty_folders(s, now_nanos);
 	u.files = kept;
 	u.skipped = w.windows.skipped;
+	u.refused = w.refused;
 	if (ret_usage)
 		*ret_usage = u;
 	err = first_err;
@@ -656,7 +889,7 @@ void store__free_list(char **paths, size_t nr)
 }
 
 int store__list(const char *dir, int64_t since_nanos, int64_t until_nanos, char ***ret_paths,
-		size_t *ret_nr)
+		size_t *ret_nr, uint64_t *ret_refused)
 {
 	struct walk w = {.lo = since_nanos, .hi = until_nanos};
 	char **paths = NULL;
@@ -667,9 +900,9 @@ int store__list(const char *dir, int64_t since_nanos, int64_t until_nanos, char 
 		return -EINVAL;
 	if (w.lo > INT64_MIN + STORE_MAX_WINDOW_S * NSEC_PER_SEC)
 		w.lo -= STORE_MAX_WINDOW_S * NSEC_PER_SEC;
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = store__open_dir(dir, false, 0);
 	if (dirfd < 0)
-		return -errno;
+		return dirfd;
 	err = walk_store(&w, dirfd);
 	if (err)
 		goto out;
@@ -695,6 +928,8 @@ int store__list(const char *dir, int64_t since_nanos, int64_t until_nanos, char 
 	}
 	*ret_paths = paths;
 	*ret_nr = w.windows.nr;
+	if (ret_refused)
+		*ret_refused = w.refused;
 out:
 	walk__free(&w);
 	close(dirfd);

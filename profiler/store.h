@@ -31,10 +31,33 @@
 struct store;
 
 /*
- * Opens the store at dir, creating it (and missing parents) with mode 0750.
- * Refuses a dir that is a symlink (errno ELOOP), not a directory (ENOTDIR),
- * or not owned by the effective uid (EPERM). Returns NULL with errno set.
- * Caller frees with store__free().
+ * Opens dir so that no user but root and the effective one can steer what
+ * is done in it, as OpenSSH's StrictModes checks a key file: dir must be a
+ * real directory owned by the effective uid and writable by no one else
+ * (-EPERM / -EACCES otherwise), and "/" and every parent on the way must be
+ * owned by root or that uid and not writable by group or others, except a
+ * sticky one like /tmp. The path is walked from "/" one component at a time
+ * through directory fds (O_NOFOLLOW); a symlink on the way is followed only
+ * when root or that uid owns it, a final one is refused (-ELOOP), a file is
+ * -ENOTDIR. With create, missing components are made with mode by mkdirat()
+ * under their checked parent. A relative dir is taken from the current
+ * directory, whose parents are checked too. Returns an fd of dir
+ * (O_DIRECTORY; the caller closes it) or -errno.
+ */
+int store__open_dir(const char *dir, bool create, mode_t mode);
+
+/*
+ * One line for a store__open_dir() failure -err on dir, naming the parent at
+ * fault when it is one: "<what> '/x' is writable by others (mode 0777);
+ * chmod 0750 it or give another with <option>". mode is the one to advise.
+ */
+void store__format_dir_error(const char *what, const char *option, mode_t mode, const char *dir,
+			     int err, char *buf, size_t len);
+
+/*
+ * Opens the store at dir (store__open_dir(), creating it and missing
+ * parents with mode 0750). Returns NULL with errno set (ELOOP, ENOTDIR,
+ * EPERM, EACCES as there). Caller frees with store__free().
  */
 struct store *store__open(const char *dir);
 /* Accepts NULL. */
@@ -45,14 +68,18 @@ const char *store__dir(const struct store *s);
 /*
  * One line for a store__open() failure with errno err, for log_err("%s"):
  * "store directory '/x' is a symlink; give a real directory with --store".
+ * Also for store__list() failures (-err).
  */
 void store__format_error(const char *dir, int err, char *buf, size_t len);
 
 /*
  * The path of the window starting at time_nanos (unix, UTC) written by host,
  * into buf; creates its day and hour folders (0750). host is sanitized: any
- * byte but [A-Za-z0-9._] becomes '_', and "-" is kept. Returns 0,
- * -ENAMETOOLONG when buf is too small, or -errno from mkdir.
+ * byte but [A-Za-z0-9._] becomes '_', and "-" is kept. Each folder is made
+ * with mkdirat() under the fd of its parent and must be a real folder of
+ * root or ours that no one else can write. Returns 0, -ENAMETOOLONG when
+ * buf is too small, -ELOOP (a symlink), -ENOTDIR, -EPERM (another user's),
+ * -EACCES (writable by others) for a day or hour folder, or -errno from mkdir.
  */
 int store__path(struct store *s, int64_t time_nanos, const char *host, char *buf, size_t len);
 
@@ -67,6 +94,8 @@ struct store_usage {
 	uint64_t files; /* windows kept */
 	uint64_t deleted; /* windows and stale temporary files deleted */
 	uint64_t skipped; /* windows beyond STORE_MAX_FILES, not considered */
+	uint64_t
+		refused; /* named like windows or folders, but symlinks, special files or others': left alone */
 };
 
 typedef void (*store_delete_fn)(const char *path, uint64_t bytes, const char *why, void *ctx);
@@ -90,12 +119,16 @@ int store__retention(struct store *s, int64_t now_nanos, uint64_t max_age_s, uin
  * [since - STORE_MAX_WINDOW_S, until), oldest first: every window that may
  * overlap [since, until). The exact test needs the window's length, which
  * only the profile holds (time_nanos, duration_nanos): callers check it.
- * Creates nothing. *ret_paths is an array of *ret_nr malloc'ed paths; free
- * it with store__free_list(). Returns 0 (possibly with no paths) or -errno
- * (-ENOENT when dir does not exist).
+ * Creates nothing. dir is checked as store__open_dir() does; day and hour
+ * folders and files that are not what they should be (symlinks, special
+ * files, others' or writable by others) are skipped and counted in
+ * *ret_refused (may be NULL), so each path lies in folders only root or we
+ * can change. *ret_paths is an array of *ret_nr malloc'ed paths; free it
+ * with store__free_list(). Returns 0 (possibly with no paths) or -errno
+ * (-ENOENT when dir does not exist; -ELOOP, -ENOTDIR, -EPERM, -EACCES).
  */
 int store__list(const char *dir, int64_t since_nanos, int64_t until_nanos, char ***ret_paths,
-		size_t *ret_nr);
+		size_t *ret_nr, uint64_t *ret_refused);
 void store__free_list(char **paths, size_t nr);
 
 /* What the agent says about itself, rewritten after every window. */

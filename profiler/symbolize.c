@@ -28,6 +28,7 @@
 #include "commands.h"
 #include "log.h"
 #include "symbolizer.h"
+#include "textesc.h"
 
 #define PID_MAX_VALUE		4194304L /* the kernel's PID_MAX_LIMIT */
 #define SYMBOLIZE_MAX_BYTES	(1ul << 30) /* symbolizer cache and inflated DWARF */
@@ -169,8 +170,11 @@ static void print_result(const struct sym_result *r)
 		fputs("??\n??:0:0\n", stdout);
 	for (i = 0; i < r->nr_frames; i++) {
 		f = &r->frames[i];
-		printf("%s\n%s:%" PRIu32 ":%" PRIu32 "\n", f->name ? f->name : "??",
-		       f->file ? f->file : "??", f->line, f->column);
+		/* One name line and one place line per frame, whatever the names hold. */
+		textesc__fputs(stdout, f->name ? f->name : "??");
+		putchar('\n');
+		textesc__fputs(stdout, f->file ? f->file : "??");
+		printf(":%" PRIu32 ":%" PRIu32 "\n", f->line, f->column);
 	}
 	putchar('\n');
 }

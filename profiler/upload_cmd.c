@@ -13,14 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
 #include "log.h"
+#include "store.h"
 #include "upload.h"
 
 #define UPLOAD_DEFAULT_WAIT_S 60
 #define UPLOAD_MAX_WAIT_S     86400
+#define UPLOAD_SPOOL_MODE     0700
 
 static const char upload_usage[] =
 	"Usage: smolder upload URL FILE... [--service-by KEY] [--label KEY=VALUE]...\n"
@@ -107,7 +110,8 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 {
 	struct uploader_opts o = {0};
 	struct uploader *u = NULL;
-	char *token = NULL, *basic = NULL, *spool = NULL;
+	char *token = NULL, *basic = NULL, *spool = NULL, shown[UPLOADER_URL_SHOWN_MAX], msg[1024];
+	int fd;
 
 	if (!cfg->upload_url) {
 		log_err("no upload URL configured");
@@ -123,6 +127,15 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 		log_err("out of memory");
 		goto out_free;
 	}
+	/* Whatever is in the spool goes out with our credentials: only root and we may change it. */
+	fd = store__open_dir(spool, true, UPLOAD_SPOOL_MODE);
+	if (fd < 0) {
+		store__format_dir_error("upload spool", "--spool", UPLOAD_SPOOL_MODE, spool, -fd,
+					msg, sizeof(msg));
+		log_err("%s", msg);
+		goto out_free;
+	}
+	close(fd);
 	o.url = cfg->upload_url;
 	o.spool_dir = spool;
 	o.spool_cap_bytes = cfg->upload_spool_bytes;
@@ -136,7 +149,8 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 	if (!u)
 		log_err("cannot start uploading to '%s' with the spool '%s': %s; choose another "
 			"spool with --spool DIR",
-			cfg->upload_url, spool, strerror(errno));
+			uploader__redact_url(cfg->upload_url, shown, sizeof(shown)), spool,
+			strerror(errno));
 out_free:
 	wipe_free(token);
 	wipe_free(basic);
@@ -272,6 +286,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, unsigned 
 
 int cmd_upload(int argc, char **argv)
 {
+	char shown[UPLOADER_URL_SHOWN_MAX];
 	struct uploader_stats st;
 	struct upload_opts uo = {0};
 	struct agent_config cfg;
@@ -321,7 +336,7 @@ int cmd_upload(int argc, char **argv)
 	uploader__stats(u, &st);
 	if (!err && !st.rejected) {
 		log_info("sent %" PRIu64 " requests (%" PRIu64 " bytes) to '%s'", st.sent,
-			 st.bytes_sent, cfg.upload_url);
+			 st.bytes_sent, uploader__redact_url(cfg.upload_url, shown, sizeof(shown)));
 		ret = 0;
 	} else if (err) {
 		log_err("%" PRIu64 " requests not sent after %u s (last error: %s); they stay in "

@@ -2,7 +2,8 @@
 /*
  * Small pure helpers of the sender: the backoff schedule, Retry-After
  * parsing (its input comes from the server, so it is fuzzed), the verdict on
- * an HTTP status, sample UUIDs and log formatting. No state, no I/O except
+ * an HTTP status, sample UUIDs, log formatting and the redaction of
+ * credentials from URLs in messages. No state, no I/O except
  * getrandom() for UUIDs.
  */
 #include <errno.h>
@@ -171,4 +172,25 @@ void uploader__logf(uploader_log_fn log, void *ctx, enum uploader_log_level leve
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log(level, msg, ctx);
+}
+
+const char *uploader__redact_url(const char *url, char *buf, size_t len)
+{
+	const char *auth = strstr(url, "://"), *end, *at = NULL, *colon, *p;
+	size_t keep;
+
+	auth = auth ? auth + 3 : url;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++) {
+		if (*p == '@')
+			at = p;
+	}
+	if (!at) {
+		snprintf(buf, len, "%s", url);
+		return buf;
+	}
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	keep = colon ? (size_t)(colon - url) + 1 : (size_t)(auth - url);
+	snprintf(buf, len, "%.*s***%s", (int)keep, url, at);
+	return buf;
 }

@@ -15,6 +15,13 @@
  * files and max_items items; over them the oldest items go first, except the
  * one the sender is busy with, and every deletion is counted and logged.
  * rejected/ keeps at most UPLOADER_MAX_REJECTED items, oldest deleted.
+ *
+ * Anything that lands in the spool is sent with our credentials, so the
+ * spool and rejected/ must be our own folders that no one else can write,
+ * every access goes through their fds (openat/unlinkat/renameat, temporary
+ * files made there with O_EXCL|O_NOFOLLOW), and only regular files of ours
+ * are items: a symlink, special file or other user's file named like one is
+ * skipped and counted.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -25,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,7 +68,26 @@ struct uploader_spool {
 	uint64_t busy_seq; /* 0: none */
 	uint64_t dropped;
 	uint64_t rejected_evicted;
+	uint64_t refused;
 };
+
+/* 0 when the folder open at fd is ours and no one else can write it; -EPERM / -EACCES. */
+static int check_own_dir(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	return st.st_mode & (S_IWGRP | S_IWOTH) ? -EACCES : 0;
+}
+
+/* True for a regular file of ours: the only thing that is ever read as an item. */
+static bool own_file(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == geteuid();
+}
 
 static void item_name(uint64_t seq, char name[NAME_LEN + 1])
 {
@@ -171,9 +198,12 @@ static int scan(struct uploader_spool *s)
 		}
 		if (!parse_item_name(de->d_name, &seq))
 			continue;
-		if (fstatat(s->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISREG(st.st_mode))
+		if (fstatat(s->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
+		if (!own_file(&st)) {
+			s->refused++;
+			continue;
+		}
 		err = items_reserve(s, 1);
 		if (err)
 			goto out_close;
@@ -186,6 +216,12 @@ static int scan(struct uploader_spool *s)
 	}
 	if (s->nr_items)
 		qsort(s->items, s->nr_items, sizeof(s->items[0]), cmp_item);
+	if (s->refused)
+		uploader__logf(s->log, s->log_ctx, UPLOADER_LOG_WARN,
+			       "upload spool '%s': %" PRIu64
+			       " entries named like requests are symlinks, special files or other "
+			       "users' files, ignoring",
+			       s->dir, s->refused);
 out_close:
 	closedir(d);
 	return err;
@@ -220,6 +256,9 @@ struct uploader_spool *uploader_spool__open(const char *dir, uint64_t cap_bytes,
 		err = errno == ELOOP ? -ENOTDIR : -errno;
 		goto out_free;
 	}
+	err = check_own_dir(s->dir_fd);
+	if (err)
+		goto out_free;
 	err = scan(s);
 	if (err)
 		goto out_free;
@@ -260,6 +299,32 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Creates ".tmp-XXXXXX" (random) in the folder at dir_fd, 0600, never
+ * through a name another user could have planted. Returns the fd or -errno.
+ */
+static int create_temp(int dir_fd, char name[sizeof(".tmp-XXXXXX")])
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[6];
+	int tries, i, fd;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		memcpy(name, ".tmp-", 5);
+		for (i = 0; i < 6; i++)
+			name[5 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		name[11] = '\0';
+		fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -271,7 +336,7 @@ static uint64_t now_ns(void)
 int uploader_spool__add(struct uploader_spool *s, const uint8_t *body, size_t len,
 			uint64_t *ret_seq)
 {
-	char tmp[] = ".tmp-XXXXXX", name[NAME_LEN + 1], path[4096];
+	char tmp[sizeof(".tmp-XXXXXX")], name[NAME_LEN + 1];
 	uint8_t *buf = NULL;
 	size_t bound, zlen, i;
 	uint64_t seq;
@@ -301,14 +366,11 @@ int uploader_spool__add(struct uploader_spool *s, const uint8_t *body, size_t le
 		err = -EFBIG;
 		goto out_free;
 	}
-	/* mkstemp needs a path; the spool's own fd keeps us in the right directory. */
-	snprintf(path, sizeof(path), "%s/%s", s->dir, tmp);
-	fd = mkostemp(path, O_CLOEXEC);
+	fd = create_temp(s->dir_fd, tmp);
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		goto out_free;
 	}
-	strcpy(tmp, strrchr(path, '/') + 1);
 	err = write_all(fd, buf, zlen);
 	if (!err && fchmod(fd, 0600))
 		err = -errno;
@@ -403,7 +465,7 @@ int uploader_spool__read(struct uploader_spool *s, uint64_t seq, uint8_t **ret_b
 	fd = openat(s->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADMSG;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	if (fstat(fd, &st) || !own_file(&st) ||
 	    (uint64_t)st.st_size > ZSTD_compressBound(UPLOADER_MAX_ITEM) + MAGIC_LEN) {
 		err = -EBADMSG;
 		goto out_close;
@@ -530,6 +592,9 @@ int uploader_spool__reject(struct uploader_spool *s, uint64_t seq)
 		err = -errno;
 		goto out_unlock;
 	}
+	err = check_own_dir(rej_fd);
+	if (err)
+		goto out_close;
 	if (renameat(s->dir_fd, name, rej_fd, name) && errno != ENOENT) {
 		err = -errno;
 		goto out_close;
@@ -550,6 +615,7 @@ void uploader_spool__usage(struct uploader_spool *s, struct uploader_spool_usage
 	ret->items = s->nr_items;
 	ret->dropped = s->dropped;
 	ret->rejected_evicted = s->rejected_evicted;
+	ret->refused = s->refused;
 	pthread_mutex_unlock(&s->lock);
 }
 

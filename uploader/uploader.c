@@ -41,7 +41,7 @@
 #define RETRY_AFTER_HDR_MAX 128
 
 struct uploader {
-	char *url; /* base, for messages */
+	char *url; /* base without credentials, for messages */
 	char *push_url;
 	char *basic_auth;
 	char *ca_file;
@@ -240,6 +240,7 @@ static void *sender_main(void *arg);
 
 struct uploader *uploader__new(const struct uploader_opts *o)
 {
+	char shown[UPLOADER_URL_SHOWN_MAX];
 	struct uploader_spool_usage usage;
 	pthread_condattr_t ca;
 	struct uploader *u;
@@ -269,7 +270,8 @@ struct uploader *uploader__new(const struct uploader_opts *o)
 	u->retry_min_ms = o->retry_min_ms ? o->retry_min_ms : UPLOADER_DEFAULT_RETRY_MIN_MS;
 	u->retry_max_ms = o->retry_max_ms ? o->retry_max_ms : UPLOADER_DEFAULT_RETRY_MAX_MS;
 	u->rnd = (uint32_t)mono_ms() ^ (uint32_t)(uintptr_t)u;
-	u->url = dup_or_null(o->url, &err);
+	/* Messages only ever see the URL without its credentials. */
+	u->url = dup_or_null(uploader__redact_url(o->url, shown, sizeof(shown)), &err);
 	u->basic_auth = dup_or_null(o->basic_auth, &err);
 	u->ca_file = dup_or_null(o->ca_file, &err);
 	u->spool_dir = dup_or_null(o->spool_dir, &err);
@@ -568,6 +570,7 @@ void uploader__stats(struct uploader *u, struct uploader_stats *ret)
 	*ret = u->stats;
 	ret->dropped = usage.dropped > u->stats.dropped ? usage.dropped : u->stats.dropped;
 	ret->rejected_evicted = usage.rejected_evicted;
+	ret->spool_refused = usage.refused;
 	ret->spool_bytes = usage.bytes;
 	ret->spool_items = usage.items;
 	pthread_mutex_unlock(&u->lock);

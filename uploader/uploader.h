@@ -48,7 +48,12 @@ typedef void (*uploader_log_fn)(enum uploader_log_level level, const char *msg, 
 
 struct uploader_opts {
 	const char *url; /* http:// or https:// base; "/push.v1.PusherService/Push" is appended */
-	const char *spool_dir; /* created 0700 when missing (its parent must exist) */
+	/*
+	 * Created 0700 when missing (its parent must exist). It must be ours and
+	 * writable by no one else (EPERM / EACCES otherwise); its parents are the
+	 * caller's to check (profiler/ does, with store__open_dir()).
+	 */
+	const char *spool_dir;
 	uint64_t spool_cap_bytes; /* 0: UPLOADER_DEFAULT_SPOOL_CAP */
 	const char *bearer_token; /* "Authorization: Bearer ..."; NULL for none */
 	const char *basic_auth; /* "user:password" for HTTP Basic; NULL for none */
@@ -93,6 +98,8 @@ struct uploader_stats {
 	uint64_t bytes_sent; /* request bodies answered 2xx */
 	uint64_t spool_bytes; /* now, on disk */
 	uint64_t spool_items; /* now, including one being sent */
+	uint64_t
+		spool_refused; /* entries named like items that are not our regular files: ignored */
 	long last_http_status; /* 0: none yet or a network error */
 	char last_error[256]; /* "" when the last attempt succeeded */
 };
@@ -127,6 +134,16 @@ int uploader__submit(struct uploader *u, const struct upload_series *series, siz
  * without a sender thread.
  */
 int uploader__flush(struct uploader *u, unsigned int timeout_ms);
+
+/*
+ * url for a message: the userinfo of its authority (what comes before the
+ * last '@' up to the first '/', '?' or '#') becomes "user:***" or, without
+ * a ':', "***". Written into buf of len bytes (len > 0), cut to fit, always
+ * NUL-terminated. Returns buf.
+ */
+const char *uploader__redact_url(const char *url, char *buf, size_t len);
+/* A buffer for uploader__redact_url() that holds any URL worth showing. */
+#define UPLOADER_URL_SHOWN_MAX 1024
 
 /* Counters and spool usage now. */
 void uploader__stats(struct uploader *u, struct uploader_stats *ret);

@@ -25,6 +25,7 @@ struct uploader_spool_usage {
 	uint64_t items;
 	uint64_t dropped; /* deleted over the cap */
 	uint64_t rejected_evicted; /* deleted from rejected/ over UPLOADER_MAX_REJECTED */
+	uint64_t refused; /* named like items but symlinks, special files or others': ignored */
 };
 
 /*

@@ -20,3 +20,10 @@ smolder_add_integration(test_upload_agent
 target_compile_definitions(test_upload_agent PRIVATE
 	"UPLOAD_RECEIVER=\"$<TARGET_FILE:upload_receiver>\"")
 add_dependencies(test_upload_agent upload_receiver smolder)
+
+# Store and spool directories of another user, or writable by others (root: chown to nobody).
+smolder_add_integration(test_dirs
+	SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_dirs.c
+	LIBS itest_harness
+	TIMEOUT 60)
+add_dependencies(test_dirs smolder)

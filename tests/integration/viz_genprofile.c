@@ -5,12 +5,15 @@
  * colors: user functions across processes ("comm" labels), inlined lines,
  * kernel frames, JIT frames and unnamed addresses.
  *
- * Usage: viz_genprofile OUTPUT SAMPLES LOCATIONS [base|new]
+ * Usage: viz_genprofile OUTPUT SAMPLES LOCATIONS [base|new|hostile]
  *
  * Stacks are random walks over a fixed pseudo-random call graph (seeded, so
  * the output is reproducible). "new" moves about a tenth of the samples to a
  * function hot_new_path() and drops legacy_path(), which only "base" has, so
- * a diff of the two shows a growth and a ghost.
+ * a diff of the two shows a growth and a ghost. "hostile" is "base" with
+ * names that a process or a binary could choose: comms and function and file
+ * names holding terminal escape sequences, a BEL, a newline and a byte that
+ * is not UTF-8 (the text outputs must escape them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -75,15 +78,17 @@ int main(int argc, char **argv)
 	uint64_t *locs = NULL, mbin, mkern, mjit, hot = 0, legacy = 0, stack[MAX_DEPTH + 4];
 	struct pprof_builder *b = NULL;
 	long nr_samples, nr_locs, i;
-	bool variant_new;
+	bool variant_new, hostile;
 	int ret = 1, err;
 
 	if (argc != 5 || parse(argv[2], &nr_samples) || parse(argv[3], &nr_locs) ||
-	    (strcmp(argv[4], "base") && strcmp(argv[4], "new"))) {
-		fprintf(stderr, "usage: viz_genprofile OUTPUT SAMPLES LOCATIONS base|new\n");
+	    (strcmp(argv[4], "base") && strcmp(argv[4], "new") && strcmp(argv[4], "hostile"))) {
+		fprintf(stderr,
+			"usage: viz_genprofile OUTPUT SAMPLES LOCATIONS base|new|hostile\n");
 		return 2;
 	}
 	variant_new = !strcmp(argv[4], "new");
+	hostile = !strcmp(argv[4], "hostile");
 	b = pprof_builder__new();
 	locs = calloc((size_t)nr_locs + NR_KERNEL, sizeof(*locs));
 	if (!b || !locs)
@@ -104,8 +109,11 @@ int main(int argc, char **argv)
 		size_t nr_lines = 1;
 		int64_t id;
 
-		snprintf(name, sizeof(name), "busyd::mod%ld::func_%ld", i % 97, i);
-		snprintf(file, sizeof(file), "src/mod%ld.c", i % 97);
+		snprintf(name, sizeof(name),
+			 hostile ? "\033]0;PWN\a\033[2J\nfunc_%ld\377" : "busyd::mod%ld::func_%ld",
+			 hostile ? i : i % 97, i);
+		snprintf(file, sizeof(file), hostile ? "src/\033[31m\n%ld.c" : "src/mod%ld.c",
+			 i % 97);
 		lines[0] = (struct pprof_line_desc){
 			.name = name, .filename = file, .line = 10 + i % 500};
 		if (i % 17 == 3) { /* an inlined helper inside the function */
@@ -155,7 +163,9 @@ int main(int argc, char **argv)
 
 		/* Processes get a skewed share: comm 0 is the busiest. */
 		comm_nr = comm_nr * comm_nr / NR_COMMS;
-		snprintf(comm, sizeof(comm), "worker-%02lu", (unsigned long)comm_nr);
+		snprintf(comm, sizeof(comm),
+			 hostile ? "\033]0;PWN\a\033[2J\n%02lu" : "worker-%02lu",
+			 (unsigned long)comm_nr);
 		label.str = comm;
 		depth = 4 + rng() % (MAX_DEPTH - 4);
 		cur = mix(comm_nr, 0) % (uint64_t)nr_locs;

@@ -1,7 +1,7 @@
 # The agent's parts in profiler/: configuration, cgroup labels, local store.
 # They are compiled into the smolder executable; the tests compile them too.
 smolder_add_unit(test_config SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_config.c
-	${PROJECT_SOURCE_DIR}/profiler/config.c)
+	${PROJECT_SOURCE_DIR}/profiler/config.c LIBS smolder_uploader)
 target_include_directories(test_config PRIVATE ${PROJECT_SOURCE_DIR}/profiler)
 smolder_add_unit(test_cgroup SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_cgroup.c
 	${PROJECT_SOURCE_DIR}/profiler/cgroup.c ${PROJECT_SOURCE_DIR}/profiler/readfile.c)

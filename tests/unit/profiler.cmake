@@ -8,3 +8,6 @@ smolder_add_unit(test_frames_decode SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_fra
 	LIBS smolder_viz PkgConfig::ZLIB)
 target_compile_definitions(test_frames_decode PRIVATE
 	"SMOLDER_SRC_DIR=\"${PROJECT_SOURCE_DIR}\"")
+# profiler: escaping of outside text for terminals (textesc.c) and its use in folded stacks.
+smolder_add_unit(test_textesc SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_textesc.c
+	LIBS smolder_viz)

@@ -242,6 +242,138 @@ static void test_refuse_symlink_and_owner(void **state)
 	assert_non_null(strstr(buf, "is owned by another user"));
 }
 
+/* A store or one of its parents that others can write is refused; a sticky parent (/tmp) is fine. */
+static void test_refuse_writable(void **state)
+{
+	char open_dir[128], wp[128], under_wp[160], sticky[128], under_sticky[160], grp[128];
+	char buf[512], want[256], **paths = NULL;
+	struct store *s;
+	size_t nr = 0;
+
+	snprintf(open_dir, sizeof(open_dir), "%s/open", tmpdir);
+	assert_int_equal(mkdir(open_dir, 0750), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	errno = 0;
+	assert_null(store__open(open_dir));
+	assert_int_equal(errno, EACCES);
+	store__format_error(open_dir, EACCES, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "is writable by others (mode 0777); chmod 0750 it"));
+	assert_non_null(strstr(buf, open_dir));
+	/* query reads the store as root too. */
+	assert_int_equal(store__list(open_dir, INT64_MIN, INT64_MAX, &paths, &nr, NULL), -EACCES);
+
+	snprintf(grp, sizeof(grp), "%s/grp", tmpdir);
+	assert_int_equal(mkdir(grp, 0750), 0);
+	assert_int_equal(chmod(grp, 0770), 0);
+	assert_null(store__open(grp));
+	assert_int_equal(errno, EACCES);
+
+	/* A parent others can write: they could swap the store for their own. */
+	snprintf(wp, sizeof(wp), "%s/wp", tmpdir);
+	snprintf(under_wp, sizeof(under_wp), "%s/wp/store", tmpdir);
+	assert_int_equal(mkdir(wp, 0750), 0);
+	assert_int_equal(chmod(wp, 0777), 0);
+	assert_null(store__open(under_wp));
+	assert_int_equal(errno, EACCES);
+	assert_false(exists(under_wp)); /* nothing is created under it */
+	store__format_error(under_wp, EACCES, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "its parent '%s' is writable by others (mode 0777)", wp);
+	assert_non_null(strstr(buf, want));
+
+	/* A sticky parent like /tmp: only the owner of an entry may replace it. */
+	snprintf(sticky, sizeof(sticky), "%s/sticky", tmpdir);
+	snprintf(under_sticky, sizeof(under_sticky), "%s/sticky/store", tmpdir);
+	assert_int_equal(mkdir(sticky, 0750), 0);
+	assert_int_equal(chmod(sticky, 01777), 0);
+	s = store__open(under_sticky);
+	assert_non_null(s);
+	store__free(s);
+	/* Relative paths are checked from the root too. */
+	assert_int_equal(chdir(wp), 0);
+	assert_null(store__open("rel"));
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(chdir("/"), 0);
+}
+
+/*
+ * A <date> folder planted as a symlink before the agent writes: the window
+ * is not written through it, and nothing is created where it points.
+ */
+static void test_planted_day_symlink(void **state)
+{
+	char store[128], outside[128], day[160], hour[160], path[256];
+	struct store *s;
+
+	snprintf(store, sizeof(store), "%s/store", tmpdir);
+	snprintf(outside, sizeof(outside), "%s/outside", tmpdir);
+	snprintf(day, sizeof(day), "%s/2026-11-21", store);
+	snprintf(hour, sizeof(hour), "%s/10", outside);
+	assert_int_equal(mkdir(outside, 0750), 0);
+	s = store__open(store);
+	assert_non_null(s);
+	assert_int_equal(symlink(outside, day), 0);
+	assert_int_equal(store__path(s, T0 * NS, "web-1", path, sizeof(path)), -ELOOP);
+	assert_false(exists(hour));
+	/* A day folder others can write is refused as well. */
+	assert_int_equal(unlink(day), 0);
+	assert_int_equal(mkdir(day, 0750), 0);
+	assert_int_equal(chmod(day, 0777), 0);
+	assert_int_equal(store__path(s, T0 * NS, "web-1", path, sizeof(path)), -EACCES);
+	store__free(s);
+}
+
+/*
+ * Symlinks and special files in the store look like windows but are not:
+ * retention and listing skip and count them, never follow or delete through them.
+ */
+static void test_retention_skips_planted(void **state)
+{
+	char win[256], outside[128], victim[160], link[300], fifo[300], hour_link[200];
+	char outside_win[300], *slash, **paths = NULL;
+	struct store_usage u;
+	uint64_t freed = 0, refused = 0;
+	struct store *s;
+	size_t nr = 0;
+
+	snprintf(outside, sizeof(outside), "%s/outside", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim", outside);
+	snprintf(outside_win, sizeof(outside_win), "%s/smolder-web-1-20261121T110000Z.pb.gz",
+		 outside);
+	assert_int_equal(mkdir(outside, 0750), 0);
+	write_file(victim, 7);
+	write_file(outside_win, 7);
+	s = store__open(tmpdir);
+	assert_non_null(s);
+	make_window(s, 0, 10, win, sizeof(win));
+	slash = strrchr(win, '/');
+	*slash = '\0';
+	snprintf(link, sizeof(link), "%s/smolder-web-1-20261121T100500Z.pb.gz", win);
+	snprintf(fifo, sizeof(fifo), "%s/smolder-web-1-20261121T100600Z.pb.gz", win);
+	*slash = '/';
+	snprintf(hour_link, sizeof(hour_link), "%s/2026-11-21/11", tmpdir);
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(outside, hour_link), 0);
+
+	assert_int_equal(store__list(tmpdir, INT64_MIN, INT64_MAX, &paths, &nr, &refused), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(paths[0], win);
+	assert_int_equal(refused, 3);
+	store__free_list(paths, nr);
+
+	deleted_count = 0;
+	assert_int_equal(
+		store__retention(s, NOW_AT_T0(86400 * 30), 86400, 0, on_delete, &freed, &u), 0);
+	assert_int_equal(deleted_count, 1);
+	assert_false(exists(win));
+	assert_true(exists(victim));
+	assert_true(exists(outside_win));
+	assert_true(exists(link)); /* left alone, not deleted through */
+	assert_true(exists(fifo));
+	assert_int_equal(u.refused, 3);
+	store__free(s);
+}
+
 static void test_list_by_time(void **state)
 {
 	char p[6][256];
@@ -258,7 +390,7 @@ static void test_list_by_time(void **state)
 	make_window(s, -2 * 3600, 1, p[4], sizeof(p[4])); /* 08:00 */
 	make_window(s, 7200, 1, p[5], sizeof(p[5])); /* 12:00 */
 
-	assert_int_equal(store__list(tmpdir, INT64_MIN, INT64_MAX, &paths, &nr), 0);
+	assert_int_equal(store__list(tmpdir, INT64_MIN, INT64_MAX, &paths, &nr, NULL), 0);
 	assert_int_equal(nr, 6);
 	assert_string_equal(paths[0], p[4]);
 	assert_string_equal(paths[1], p[0]);
@@ -266,19 +398,21 @@ static void test_list_by_time(void **state)
 	store__free_list(paths, nr);
 
 	/* [10:30, 12:00): the 11:00 window, plus those starting up to an hour earlier. */
-	assert_int_equal(store__list(tmpdir, (T0 + 1800) * NS, (T0 + 7200) * NS, &paths, &nr), 0);
+	assert_int_equal(store__list(tmpdir, (T0 + 1800) * NS, (T0 + 7200) * NS, &paths, &nr, NULL),
+			 0);
 	assert_int_equal(nr, 3);
 	assert_string_equal(paths[0], p[0]);
 	assert_string_equal(paths[1], p[1]);
 	assert_string_equal(paths[2], p[2]);
 	store__free_list(paths, nr);
 
-	assert_int_equal(store__list(tmpdir, (T0 + 5 * 86400) * NS, INT64_MAX, &paths, &nr), 0);
+	assert_int_equal(store__list(tmpdir, (T0 + 5 * 86400) * NS, INT64_MAX, &paths, &nr, NULL),
+			 0);
 	assert_int_equal(nr, 0);
 	store__free_list(paths, nr);
 
 	snprintf(p[0], sizeof(p[0]), "%s/none", tmpdir);
-	assert_int_equal(store__list(p[0], INT64_MIN, INT64_MAX, &paths, &nr), -ENOENT);
+	assert_int_equal(store__list(p[0], INT64_MIN, INT64_MAX, &paths, &nr, NULL), -ENOENT);
 	store__free(s);
 }
 
@@ -341,6 +475,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_temp_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_symlink_and_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_writable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_day_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_skips_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_by_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_round_trip, setup, teardown),
 	};

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,6 +254,45 @@ static void test_spool_reopen_and_garbage(void **state)
 	uploader_spool__free(s);
 }
 
+/*
+ * A spool others can write is refused: anyone could plant a PushRequest
+ * there and have it sent with our token. A symlink or FIFO named like an
+ * item in our own spool is skipped and counted, never read.
+ */
+static void test_spool_refuses_planted(void **state)
+{
+	struct uploader_spool_usage use;
+	struct uploader_spool *s;
+	uint8_t body[8192];
+	char dir[128], path[300], target[300];
+	uint64_t seq;
+	size_t len;
+
+	subdir("open", dir, sizeof(dir));
+	s = uploader_spool__open(dir, 1 << 20, 100, NULL, NULL);
+	assert_non_null(s);
+	len = make_body(body, 1, 5);
+	assert_int_equal(uploader_spool__add(s, body, len, &seq), 0);
+	uploader_spool__free(s);
+	assert_int_equal(chmod(dir, 0777), 0);
+	errno = 0;
+	assert_null(uploader_spool__open(dir, 1 << 20, 100, NULL, NULL));
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(chmod(dir, 0700), 0);
+
+	snprintf(target, sizeof(target), "%s/%020" PRIu64 "%s", dir, seq, UPLOADER_ITEM_SUFFIX);
+	snprintf(path, sizeof(path), "%s/%020d%s", dir, 7, UPLOADER_ITEM_SUFFIX);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/%020d%s", dir, 8, UPLOADER_ITEM_SUFFIX);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	s = uploader_spool__open(dir, 1 << 20, 100, NULL, NULL);
+	assert_non_null(s);
+	uploader_spool__usage(s, &use);
+	assert_int_equal(use.items, 1);
+	assert_int_equal(use.refused, 2);
+	uploader_spool__free(s);
+}
+
 static void test_rejected_cap(void **state)
 {
 	struct uploader_spool_usage use;
@@ -461,12 +501,38 @@ static int teardown(void **state)
 	return system(cmd) ? -1 : 0;
 }
 
+/* Credentials in a URL never reach a message: the password, or a lone user part, becomes ***. */
+static void test_redact_url(void **state)
+{
+	static const char *const cases[][2] = {
+		{"http://user:PW@host:4040/x", "http://user:***@host:4040/x"},
+		{"https://TOKEN@host/", "https://***@host/"},
+		/* The authority ends at the first '/', '?' or '#': an '@' after it is the path's. */
+		{"http://host/a@b", "http://host/a@b"},
+		{"http://h?u=a@b", "http://h?u=a@b"},
+		/* The last '@' of the authority ends the userinfo (an unencoded '@' in the password). */
+		{"http://u:p@ss@host", "http://u:***@host"},
+		{"http://localhost:4040", "http://localhost:4040"},
+		{"no-scheme:PW@host", "no-scheme:***@host"},
+	};
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(uploader__redact_url(cases[i][0], buf, sizeof(buf)),
+				    cases[i][1]);
+	/* Cut to the buffer, the password is still not there. */
+	assert_string_equal(uploader__redact_url("http://user:PW@host", buf, 12), "http://user");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_redact_url),
 		cmocka_unit_test(test_spool_roundtrip_order),
 		cmocka_unit_test(test_spool_cap_evicts_oldest),
 		cmocka_unit_test(test_spool_reopen_and_garbage),
+		cmocka_unit_test(test_spool_refuses_planted),
 		cmocka_unit_test(test_rejected_cap),
 		cmocka_unit_test(test_item_decode),
 		cmocka_unit_test(test_backoff),
