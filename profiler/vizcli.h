@@ -8,8 +8,10 @@
 #define SMOLDER_VIZCLI_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "pprof.h"
+#include "safefile.h"
 
 /*
  * Reads paths[0..nr) and merges them into one profile (no merge for one
@@ -25,13 +27,15 @@ int vizcli__parse_long(const char *arg, long min, long max, const char *what, lo
 int vizcli__parse_double(const char *arg, double min, double max, const char *what, double *ret);
 
 /*
- * Opens path for writing with mode 0640 (truncating it). Returns the stream,
- * or NULL after printing why.
+ * Starts writing a command's output to path with mode (safefile__create():
+ * "-" is standard output; a directory, FIFO, device or another user's symlink
+ * is refused). Returns the output, to end with vizcli__commit() or
+ * safefile__discard(), or NULL after printing why.
  */
-FILE *vizcli__create(const char *path);
+struct safefile_out *vizcli__create(const char *path, mode_t mode);
 
-/* Closes f, which was written to path; prints and returns -errno on failure. */
-int vizcli__close(FILE *f, const char *path);
+/* safefile__commit() of out, written to path; prints and returns -errno on failure. */
+int vizcli__commit(struct safefile_out *out, const char *path);
 
 /* Flushes standard output; prints and returns -errno on failure. */
 int vizcli__close_stdout(void);

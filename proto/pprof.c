@@ -24,7 +24,6 @@
  *
  * Limits: at most UINT32_MAX - 1 entries per interned table (-E2BIG).
  */
-#define _GNU_SOURCE /* mkostemp() */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +35,7 @@
 #include <zlib.h>
 
 #include "pprof.h"
+#include "safefile.h"
 
 #define PPROF_DECODE_MAX_SIZE ((size_t)2048 << 20)
 #define HTAB_MAX_ENTRIES      ((size_t)UINT32_MAX - 1)
@@ -1050,71 +1050,37 @@ out_free:
 	return err;
 }
 
-/* "dir/name" -> "dir/.name.XXXXXX", so directory listings skip it. */
-static char *temp_path_for(const char *path)
+int pprof_builder__write_fd(struct pprof_builder *b, int fd)
 {
-	const char *slash = strrchr(path, '/');
-	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-	size_t len = strlen(path);
-	char *tmp;
+	uint8_t *buf = NULL;
+	size_t len;
+	int err;
 
-	tmp = malloc(len + sizeof(".") + sizeof(".XXXXXX"));
-	if (!tmp)
-		return NULL;
-	memcpy(tmp, path, dir_len);
-	tmp[dir_len] = '.';
-	memcpy(tmp + dir_len + 1, path + dir_len, len - dir_len);
-	memcpy(tmp + len + 1, ".XXXXXX", sizeof(".XXXXXX"));
-	return tmp;
+	if (!b || fd < 0)
+		return -EINVAL;
+	err = pprof_builder__pack(b, &buf, &len);
+	if (!err)
+		err = gzip_to_fd(fd, buf, len);
+	free(buf);
+	return err;
 }
 
 int pprof_builder__write_file(struct pprof_builder *b, const char *path, mode_t mode)
 {
-	uint8_t *buf = NULL;
-	char *tmp_path;
-	size_t len;
-	int fd, err;
+	struct safefile_out *out;
+	int err;
 
 	if (!b || !path || !*path)
 		return -EINVAL;
-	err = pprof_builder__pack(b, &buf, &len);
+	err = safefile__create(path, mode, &out, NULL);
 	if (err)
 		return err;
-	tmp_path = temp_path_for(path);
-	if (!tmp_path) {
-		err = -ENOMEM;
-		goto out_buf;
+	err = pprof_builder__write_fd(b, safefile__fd(out));
+	if (err) {
+		safefile__discard(out);
+		return err;
 	}
-	fd = mkostemp(tmp_path, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_path;
-	}
-	err = gzip_to_fd(fd, buf, len);
-	if (err)
-		goto out_unlink;
-	if (fchmod(fd, mode) || fsync(fd)) {
-		err = -errno;
-		goto out_unlink;
-	}
-	if (close(fd)) {
-		fd = -1;
-		err = -errno;
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp_path, path))
-		err = -errno;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	if (err)
-		unlink(tmp_path);
-out_path:
-	free(tmp_path);
-out_buf:
-	free(buf);
-	return err;
+	return safefile__commit(out);
 }
 
 /* ---- reader ---- */
