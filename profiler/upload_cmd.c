@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
 #include "log.h"
+#include "safefile.h"
 #include "upload.h"
+#include "vizcli.h"
 
 #define UPLOAD_DEFAULT_WAIT_S 60
 #define UPLOAD_MAX_WAIT_S     86400
@@ -103,6 +106,26 @@ static int read_credentials(const struct agent_config *cfg, char **ret_token, ch
 	return ret;
 }
 
+/*
+ * libcurl opens the CA file itself, on the sender thread: checked here first,
+ * so that a FIFO cannot hang that thread.
+ */
+static int check_ca_file(const char *path)
+{
+	mode_t type;
+	int fd, err;
+
+	err = safefile__open_read(path, &fd, &type);
+	if (!err)
+		close(fd);
+	else if (err == -EISDIR || err == -EBADFD)
+		log_err("CA file '%s' is not a regular file (%s); give a PEM file of CA certificates",
+			path, safefile__type_name(type));
+	else
+		log_err("cannot read the CA file '%s': %s", path, strerror(-err));
+	return err;
+}
+
 static struct uploader *start(const struct agent_config *cfg, unsigned int total_ms)
 {
 	struct uploader_opts o = {0};
@@ -113,6 +136,8 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 		log_err("no upload URL configured");
 		return NULL;
 	}
+	if (cfg->upload_ca_file && check_ca_file(cfg->upload_ca_file))
+		goto out_free;
 	if (read_credentials(cfg, &token, &basic))
 		goto out_free;
 	if (cfg->upload_spool)
@@ -291,12 +316,8 @@ int cmd_upload(int argc, char **argv)
 	first_file = optind + 1;
 	/* Every file is checked before anything is spooled: all or nothing on bad input. */
 	for (i = first_file; i < argc; i++) {
-		err = pprof__read_file(argv[i], &p);
-		if (err) {
-			log_err("failed to read '%s': %s", argv[i],
-				err == -EBADMSG ? "not a pprof profile" : strerror(-err));
+		if (vizcli__load(&argv[i], 1, &p))
 			goto out_free;
-		}
 		pprof__profile_free(p);
 	}
 	/* The whole request may take as long as the wait: a slow link still gets there. */

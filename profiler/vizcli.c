@@ -20,9 +20,20 @@
 
 static int vizcli__read(const char *path, pprof_profile_t **ret)
 {
-	int err = pprof__read_file(path, ret);
+	mode_t type;
+	size_t len;
+	char *buf;
+	int err;
 
-	if (err == -EBADMSG)
+	err = safefile__read(path, PPROF_READ_MAX_SIZE, &buf, &len, &type);
+	if (!err) {
+		err = pprof__read_mem((const uint8_t *)buf, len, ret);
+		free(buf);
+	}
+	if (err == -EISDIR || err == -EBADFD)
+		log_err("'%s' is not a regular file (%s); give a profile file", path,
+			safefile__type_name(type));
+	else if (err == -EBADMSG)
 		log_err("'%s' is not a pprof profile (or is corrupt); give a file written by "
 			"'smolder record' or pprof",
 			path);

@@ -15,7 +15,8 @@
 
 /*
  * Reads paths[0..nr) and merges them into one profile (no merge for one
- * file). *ret is freed with pprof__profile_free(). Returns 0 or a negative
+ * file). Only regular files are read (safefile__read()): a FIFO is refused
+ * at once. *ret is freed with pprof__profile_free(). Returns 0 or a negative
  * errno, after printing what failed.
  */
 int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret);

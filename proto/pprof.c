@@ -25,12 +25,10 @@
  * Limits: at most UINT32_MAX - 1 entries per interned table (-E2BIG).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -1429,53 +1427,18 @@ out:
 
 int pprof__read_file(const char *path, pprof_profile_t **ret)
 {
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err;
+	char *buf;
+	size_t len;
+	int err;
 
 	if (!path || !ret)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto out_close;
-	}
 	/* A compressed file this large cannot inflate to within the limit anyway. */
-	if ((uint64_t)st.st_size > PPROF_READ_MAX_SIZE) {
-		err = -EFBIG;
-		goto out_close;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out_free;
-		}
-		/* Shrunk under us: what is left will not parse. */
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	err = pprof__read_mem(buf, len, ret);
-out_free:
+	err = safefile__read(path, PPROF_READ_MAX_SIZE, &buf, &len, NULL);
+	if (err)
+		return err;
+	err = pprof__read_mem((const uint8_t *)buf, len, ret);
 	free(buf);
-out_close:
-	close(fd);
 	return err;
 }
 

@@ -142,7 +142,9 @@ int pprof_builder__write_fd(struct pprof_builder *b, int fd);
 int pprof_builder__write_file(struct pprof_builder *b, const char *path, mode_t mode);
 
 /*
- * Reads and validates a pprof file, gzip-compressed or not. *ret is freed with
+ * Reads and validates a pprof file, gzip-compressed or not, opened with
+ * safefile__read() (a FIFO or device is never opened: -EBADFD; a directory
+ * is -EISDIR). *ret is freed with
  * pprof__profile_free(). Returns 0, -errno for I/O errors, -EBADMSG for data
  * that is not a valid profile, -EFBIG beyond PPROF_READ_MAX_SIZE (or when
  * decoding would take more than 2 GiB of memory).
