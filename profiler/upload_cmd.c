@@ -13,12 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
 #include "log.h"
-#include "safefile.h"
 #include "upload.h"
 #include "vizcli.h"
 
@@ -106,26 +104,6 @@ static int read_credentials(const struct agent_config *cfg, char **ret_token, ch
 	return ret;
 }
 
-/*
- * libcurl opens the CA file itself, on the sender thread: checked here first,
- * so that a FIFO cannot hang that thread.
- */
-static int check_ca_file(const char *path)
-{
-	mode_t type;
-	int fd, err;
-
-	err = safefile__open_read(path, &fd, &type);
-	if (!err)
-		close(fd);
-	else if (err == -EISDIR || err == -EBADFD)
-		log_err("CA file '%s' is not a regular file (%s); give a PEM file of CA certificates",
-			path, safefile__type_name(type));
-	else
-		log_err("cannot read the CA file '%s': %s", path, strerror(-err));
-	return err;
-}
-
 static struct uploader *start(const struct agent_config *cfg, unsigned int total_ms)
 {
 	struct uploader_opts o = {0};
@@ -136,7 +114,9 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 		log_err("no upload URL configured");
 		return NULL;
 	}
-	if (cfg->upload_ca_file && check_ca_file(cfg->upload_ca_file))
+	/* libcurl opens it on the sender thread: checked here, where a FIFO cannot hang that. */
+	if (cfg->upload_ca_file &&
+	    vizcli__check_input(cfg->upload_ca_file, "a PEM file of CA certificates"))
 		goto out_free;
 	if (read_credentials(cfg, &token, &basic))
 		goto out_free;

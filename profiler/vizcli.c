@@ -18,6 +18,30 @@
 #include "safefile.h"
 #include "vizcli.h"
 
+/* The line for a failure to open or read path; give says what to give instead. */
+static void print_read_error(const char *path, int err, mode_t type, const char *give)
+{
+	if (err == -EISDIR || err == -EBADFD)
+		log_err("'%s' is not a regular file (%s); give %s", path, safefile__type_name(type),
+			give);
+	else
+		log_err("failed to read '%s': %s", path, strerror(-err));
+}
+
+int vizcli__check_input(const char *path, const char *give)
+{
+	mode_t type;
+	int fd, err;
+
+	err = safefile__open_read(path, &fd, &type);
+	if (err) {
+		print_read_error(path, err, type, give);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
 static int vizcli__read(const char *path, pprof_profile_t **ret)
 {
 	mode_t type;
@@ -30,15 +54,12 @@ static int vizcli__read(const char *path, pprof_profile_t **ret)
 		err = pprof__read_mem((const uint8_t *)buf, len, ret);
 		free(buf);
 	}
-	if (err == -EISDIR || err == -EBADFD)
-		log_err("'%s' is not a regular file (%s); give a profile file", path,
-			safefile__type_name(type));
-	else if (err == -EBADMSG)
+	if (err == -EBADMSG)
 		log_err("'%s' is not a pprof profile (or is corrupt); give a file written by "
 			"'smolder record' or pprof",
 			path);
 	else if (err)
-		log_err("failed to read '%s': %s", path, strerror(-err));
+		print_read_error(path, err, type, "a profile file");
 	return err;
 }
 

@@ -21,6 +21,14 @@
  */
 int vizcli__load(char *const *paths, int nr, pprof_profile_t **ret);
 
+/*
+ * Checks that path can be opened as a regular file (safefile__open_read()),
+ * for files another library opens later (an ELF file, a CA bundle). Prints
+ * "'f' is not a regular file (a FIFO); give <give>" or why it cannot be read.
+ * Returns 0 or a negative errno.
+ */
+int vizcli__check_input(const char *path, const char *give);
+
 /* strtol() with a range check; prints what is wrong. Returns 0 or -EINVAL. */
 int vizcli__parse_long(const char *arg, long min, long max, const char *what, long *ret);
 
