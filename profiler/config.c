@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "safefile.h"
 #include "uploader.h"
 
 #define CONFIG_MAX_PATH		 4000
@@ -686,53 +687,29 @@ out_free:
 
 int config__load_file(struct agent_config *c, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, ret;
+	mode_t type;
+	char *buf;
+	size_t len;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
+	/* Not blocking on a FIFO matters most on SIGHUP, when the agent is running. */
+	ret = safefile__read(path, CONFIG_MAX_FILE, &buf, &len, &type);
+	if (ret == -EISDIR || ret == -EBADFD) {
+		config_err(err, errlen, "'%s' is not a regular file (%s); give a config file", path,
+			   safefile__type_name(type));
+		return ret;
+	}
+	if (ret == -EFBIG) {
+		config_err(err, errlen, "%s: file too large: more than %d bytes", path,
+			   CONFIG_MAX_FILE);
+		return ret;
+	}
+	if (ret) {
 		config_err(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
 		return ret;
 	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		config_err(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		config_err(err, errlen, "cannot read '%s': not a regular file", path);
-		goto out_close;
-	}
-	/* One byte more than the cap, so a file that grew past it is still refused. */
-	buf = malloc(CONFIG_MAX_FILE + 1);
-	if (!buf) {
-		ret = -ENOMEM;
-		config_err(err, errlen, "out of memory");
-		goto out_close;
-	}
-	while (len <= CONFIG_MAX_FILE) {
-		n = read(fd, buf + len, CONFIG_MAX_FILE + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			config_err(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
-			goto out_free;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
 	ret = config__load_buf(c, path, buf, len, err, errlen);
-out_free:
 	free(buf);
-out_close:
-	close(fd);
 	return ret;
 }
 

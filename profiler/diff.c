@@ -67,7 +67,8 @@ static const char diff_usage[] =
 	"counts gives |z| > 1.96 (95%); otherwise it is marked '~ noise'.\n"
 	"\n"
 	"Options:\n"
-	"  -o, --output FILE     flame graph to write (default diff.html), mode 0640\n"
+	"  -o, --output FILE     flame graph to write (default diff.html), mode 0640;\n"
+	"                        '-' writes it to standard output instead of the table\n"
 	"      --no-normalize    compare raw counts instead of shares of each total\n"
 	"                        (for profiles of equal length and rate)\n"
 	"      --fail-above PCT  exit 1 when a function's self share grew significantly\n"
@@ -292,7 +293,9 @@ int cmd_diff(int argc, char **argv)
 	struct stacks *s = NULL;
 	size_t nr_rows = 0;
 	char title[512];
-	FILE *out;
+	struct safefile_out *out;
+	bool to_stdout;
+	FILE *f;
 	int ret, err;
 
 	ret = diff__parse_args(argc, argv, &o);
@@ -337,29 +340,37 @@ int cmd_diff(int argc, char **argv)
 		log_err("failed to compare the profiles: %s", strerror(-err));
 		goto out;
 	}
-	diff__print(s, &o, rows, nr_rows);
-	if (vizcli__close_stdout())
+	/* Created before the table is printed, so a refused -o is the only output. */
+	out = vizcli__create(o.output, 0640);
+	if (!out)
 		goto out;
-
+	to_stdout = !strcmp(o.output, "-");
+	if (!to_stdout) {
+		diff__print(s, &o, rows, nr_rows);
+		if (vizcli__close_stdout()) {
+			safefile__discard(out);
+			goto out;
+		}
+	}
 	snprintf(title, sizeof(title), "smolder diff: %s -> %s", o.base, o.new);
 	vo.title = title;
 	vo.normalize = o.normalize;
-	out = vizcli__create(o.output);
-	if (!out)
-		goto out;
-	err = viewer__write(s, &vo, out);
+	f = safefile__stream(out);
+	err = f ? viewer__write(s, &vo, f) : -errno;
 	if (err) {
 		log_err("failed to write '%s': %s", o.output, strerror(-err));
-		fclose(out);
+		safefile__discard(out);
 		goto out;
 	}
-	if (vizcli__close(out, o.output))
+	if (vizcli__commit(out, o.output))
 		goto out;
-	fputs("Differential flame graph: ", stdout);
-	textesc__fputs(stdout, o.output);
-	putchar('\n');
-	if (vizcli__close_stdout())
-		goto out;
+	if (!to_stdout) {
+		fputs("Differential flame graph: ", stdout);
+		textesc__fputs(stdout, o.output);
+		putchar('\n');
+		if (vizcli__close_stdout())
+			goto out;
+	}
 	ret = o.fail_above_set && diff__over_limit(&o, rows, nr_rows) ? 1 : 0;
 out:
 	free(rows);

@@ -39,8 +39,9 @@ static const char flamegraph_usage[] =
 	"1/5000 of the total are folded into their parent.\n"
 	"\n"
 	"Options:\n"
-	"  -o, --output FILE   where to write (default flamegraph.html; with --folded,\n"
-	"                      standard output); created with mode 0640\n"
+	"  -o, --output FILE   where to write, '-' for standard output (default\n"
+	"                      flamegraph.html; with --folded, standard output); mode\n"
+	"                      0640; a FIFO, device or another user's symlink is refused\n"
 	"      --folded        write folded stacks instead ('root;...;leaf COUNT' per\n"
 	"                      line, samples counts) for flamegraph.pl, inferno or\n"
 	"                      speedscope; processes are the first frame when the\n"
@@ -114,7 +115,8 @@ int cmd_flamegraph(int argc, char **argv)
 	pprof_profile_t *p = NULL;
 	struct stacks *s = NULL;
 	char title[256];
-	FILE *out = NULL;
+	struct safefile_out *out = NULL;
+	FILE *f;
 	bool by_comm;
 	int ret, err;
 
@@ -147,25 +149,27 @@ int cmd_flamegraph(int argc, char **argv)
 	}
 
 	output = o.output ? o.output : o.folded ? "-" : FLAMEGRAPH_DEFAULT_OUTPUT;
-	out = strcmp(output, "-") ? vizcli__create(output) : stdout;
+	out = vizcli__create(output, 0640);
 	if (!out)
 		goto out;
-	if (o.folded) {
+	f = safefile__stream(out);
+	if (!f)
+		err = -errno;
+	else if (o.folded)
 		err = stacks__write_folded(s, by_comm ? STACKS_TREE_BY_COMM : STACKS_TREE_MACHINE,
-					   STACKS_NEW, out);
-	} else {
+					   STACKS_NEW, f);
+	else {
 		snprintf(title, sizeof(title), "smolder flame graph: %s%s", o.files[0],
 			 o.nr_files > 1 ? " and more" : "");
 		vo.title = title;
-		err = viewer__write(s, &vo, out);
+		err = viewer__write(s, &vo, f);
 	}
 	if (err) {
 		log_err("failed to write '%s': %s", output, strerror(-err));
-		if (out != stdout)
-			fclose(out);
+		safefile__discard(out);
 		goto out;
 	}
-	if (out != stdout ? vizcli__close(out, output) : vizcli__close_stdout())
+	if (vizcli__commit(out, output))
 		goto out;
 	ret = 0;
 out:

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "pprof.h"
 #include "store.h"
+#include "vizcli.h"
 
 #define QUERY_MAX_WINDOWS 100000
 #define QUERY_DEFAULT_OUT "smolder-query.pb.gz"
@@ -61,7 +62,8 @@ static const char query_usage[] =
 	"      --until T            up to this time, excluded (default: the newest window)\n"
 	"  -l, --label KEY=VALUE    only samples with this label, repeatable (at most 32);\n"
 	"                           numbers compare as decimal strings (pid=1234)\n"
-	"  -o, --output FILE        where to write (default smolder-query.pb.gz)\n"
+	"  -o, --output FILE        where to write (default smolder-query.pb.gz), mode 0600;\n"
+	"                           '-' is standard output\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"T is RFC 3339 (2026-11-21T10:00:00Z, or with an offset like +01:00), relative\n"
@@ -269,6 +271,7 @@ int cmd_query(int argc, char **argv)
 	struct query_opts o = {};
 	struct query_filter f = {.o = &o};
 	struct pprof_builder *b = NULL;
+	struct safefile_out *out = NULL;
 	pprof_profile_t *p;
 	char **paths = NULL;
 	size_t nr_paths = 0, i, windows = 0, unreadable = 0;
@@ -310,6 +313,10 @@ int cmd_query(int argc, char **argv)
 			nr_paths, o.store, range, QUERY_MAX_WINDOWS);
 		goto out;
 	}
+	/* Before reading the windows: a refused -o costs nothing. */
+	out = vizcli__create(o.output, 0600);
+	if (!out)
+		goto out;
 	b = pprof_builder__new();
 	if (!b) {
 		log_err("out of memory");
@@ -319,7 +326,9 @@ int cmd_query(int argc, char **argv)
 		err = pprof__read_file(paths[i], &p);
 		if (err) {
 			/* Retention may delete a window between the listing and here. */
-			if (err != -ENOENT)
+			if (err == -EISDIR || err == -EBADFD)
+				log_warn("'%s' is not a regular file, ignoring", paths[i]);
+			else if (err != -ENOENT)
 				log_warn("failed to read '%s': %s, ignoring", paths[i],
 					 strerror(-err));
 			unreadable++;
@@ -360,15 +369,20 @@ int cmd_query(int argc, char **argv)
 			windows, range);
 		goto out;
 	}
-	err = pprof_builder__write_file(b, o.output, 0600);
+	err = pprof_builder__write_fd(b, safefile__fd(out));
 	if (err) {
 		log_err("failed to write '%s': %s; choose another place with -o", o.output,
 			strerror(-err));
 		goto out;
 	}
+	err = vizcli__commit(out, o.output);
+	out = NULL;
+	if (err)
+		goto out;
 	log_info("wrote %s: %zu windows, %" PRIu64 " samples", o.output, windows, f.samples);
 	ret = 0;
 out:
+	safefile__discard(out);
 	pprof_builder__free(b);
 	store__free_list(paths, nr_paths);
 	return ret;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +54,7 @@ struct record_opts {
 
 struct record_ctx {
 	const char *output;
+	struct safefile_out *out; /* created before sampling, so a bad -o fails first */
 	int err; /* of writing the profile */
 	struct collector_window w;
 	bool written;
@@ -70,7 +70,8 @@ static const char record_usage[] =
 	"  -F, --frequency HZ   samples per second per CPU, 1-10000 (default 99)\n"
 	"  -d, --duration SEC   how long to record, 1-86400 (default 10); Ctrl-C stops early\n"
 	"  -p, --pid PID        only this process (repeatable); default: the whole machine\n"
-	"  -o, --output FILE    where to write (default smolder-<host>-<time>.pb.gz)\n"
+	"  -o, --output FILE    where to write (default smolder-<host>-<time>.pb.gz), mode\n"
+	"                       0600; '-' is standard output\n"
 	"      --include-idle   keep samples of the idle task\n"
 	"      --event EVENT    cpu-clock (default, works in VMs) or cycles (needs a PMU)\n"
 	"      --stack-copy BYTES  user stack copied per sample and unwound with the\n"
@@ -91,45 +92,19 @@ static void on_signal(int sig)
 	record_stop = 1;
 }
 
-/* Fails before sampling when the output cannot be written. */
-static int check_output(const char *path)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-	char *slash;
-
-	if (strlen(path) >= sizeof(dir)) {
-		log_err("output path is too long: '%s'", path);
-		return -ENAMETOOLONG;
-	}
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		log_err("cannot write '%s': it is a directory; give a file name with -o", path);
-		return -EISDIR;
-	}
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (access(dir, W_OK | X_OK)) {
-		log_err("cannot write '%s': %s; choose another place with -o", path,
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 /* The window callback: record has one window, the whole run. */
 static int write_profile(struct pprof_builder *b, const struct collector_window *w, void *arg)
 {
 	struct record_ctx *c = arg;
 
-	c->err = pprof_builder__write_file(b, c->output, 0600);
-	if (c->err)
+	c->err = pprof_builder__write_fd(b, safefile__fd(c->out));
+	if (c->err) {
 		log_err("failed to write '%s': %s", c->output, strerror(-c->err));
+		safefile__discard(c->out);
+	} else {
+		c->err = vizcli__commit(c->out, c->output);
+	}
+	c->out = NULL;
 	c->w = *w;
 	c->written = !c->err;
 	return 0;
@@ -356,7 +331,8 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (check_output(o.output))
+	ctx.out = vizcli__create(o.output, 0600);
+	if (!ctx.out)
 		goto out;
 
 	uname(&u);
@@ -412,6 +388,7 @@ int cmd_record(int argc, char **argv)
 		print_counters(&st, &ctx.w);
 	ret = 0;
 out:
+	safefile__discard(ctx.out);
 	collector__free(c);
 	free(o.pids);
 	return ret;

@@ -202,6 +202,11 @@ int cmd_status(int argc, char **argv)
 			status_file);
 		goto out;
 	}
+	if (e == -EISDIR || e == -EBADFD) {
+		log_err("'%s' is not a regular file; give the agent's status file with --status-file",
+			status_file);
+		goto out;
+	}
 	if (e) {
 		log_err("cannot read status file '%s': %s", status_file,
 			e == -EBADMSG ? "not a smolder status file" : strerror(-e));

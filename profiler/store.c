@@ -15,7 +15,7 @@
  * window nor a temporary ".NAME.XXXXXX" of one, are left alone: the store may
  * share its directory with the status file and whatever an operator put there.
  */
-#define _GNU_SOURCE /* timegm(), mkostemp() */
+#define _GNU_SOURCE /* timegm() */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "readfile.h"
+#include "safefile.h"
 #include "store.h"
 
 #define NSEC_PER_SEC	   1000000000LL
@@ -949,30 +950,20 @@ static void put_line(FILE *f, const char *key, const char *value)
 
 int store__write_status(const char *path, const struct agent_status *st)
 {
-	const char *slash;
-	char *tmp = NULL;
-	size_t dir_len;
-	FILE *f = NULL;
-	int fd, err = 0;
+	struct safefile_out *out;
+	FILE *f;
+	int err;
 
 	if (!path || !*path || !st)
 		return -EINVAL;
-	slash = strrchr(path, '/');
-	dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-	tmp = malloc(strlen(path) + sizeof(".") + sizeof(".XXXXXX"));
-	if (!tmp)
-		return -ENOMEM;
-	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dir_len, path, path + dir_len);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	f = fdopen(fd, "w");
+	err = safefile__create(path, 0640, &out, NULL);
+	if (err)
+		return err;
+	f = safefile__stream(out);
 	if (!f) {
 		err = -errno;
-		close(fd);
-		goto out_unlink;
+		safefile__discard(out);
+		return err;
 	}
 	fprintf(f, "# smolder agent status, rewritten after every window; see 'smolder status'\n");
 	fprintf(f, "pid=%" PRId64 "\n", st->pid);
@@ -991,20 +982,7 @@ int store__write_status(const char *path, const struct agent_status *st)
 	fprintf(f, "pending_windows=%" PRIu64 "\n", st->pending_windows);
 	put_line(f, "store_dir", st->store_dir);
 	put_line(f, "last_error", st->last_error);
-	if (fflush(f) || fchmod(fileno(f), 0640) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (err)
-		goto out_unlink;
-	if (rename(tmp, path))
-		err = -errno;
-out_unlink:
-	if (err)
-		unlink(tmp);
-out_free:
-	free(tmp);
-	return err;
+	return safefile__commit(out);
 }
 
 enum status_kind {

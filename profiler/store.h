@@ -152,8 +152,10 @@ struct agent_status {
 };
 
 /*
- * Writes st to path as "key=value" lines, atomically (temporary file in the
- * same folder, fsync, rename), mode 0640. Returns 0 or -errno.
+ * Writes st to path as "key=value" lines, atomically, mode 0640, through
+ * safefile__create() (temporary file in the same folder, fsync, rename; a
+ * FIFO, device or another user's symlink at path is refused). Returns 0 or
+ * -errno.
  */
 int store__write_status(const char *path, const struct agent_status *st);
 

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "symbolizer.h"
 #include "textesc.h"
+#include "vizcli.h"
 
 #define PID_MAX_VALUE		4194304L /* the kernel's PID_MAX_LIMIT */
 #define SYMBOLIZE_MAX_BYTES	(1ul << 30) /* symbolizer cache and inflated DWARF */
@@ -305,6 +306,8 @@ int cmd_symbolize(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	ret = 1;
+	if (o.elf && vizcli__check_input(o.elf, "an ELF file"))
+		return ret;
 	so.no_inlines = o.no_inlines;
 	so.debug_root = o.debug_root;
 	so.log = sym_log_cb;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safefile.h"
 #include "upload.h"
 
 #define SECRET_MAX 4096
@@ -359,42 +360,28 @@ int upload__window(struct uploader *u, struct pprof_builder *b, const struct upl
 
 int upload__read_secret(const char *path, char **ret, char *err, size_t errlen)
 {
-	char buf[SECRET_MAX + 1], *s;
-	struct stat st;
-	size_t len = 0, i;
-	ssize_t n;
-	int fd, ret_err = 0;
+	char *buf = NULL, *s;
+	size_t len = 0, read_len, i;
+	mode_t type;
+	int ret_err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret_err = -errno;
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+	ret_err = safefile__read(path, SECRET_MAX, &buf, &len, &type);
+	if (ret_err == -EISDIR || ret_err == -EBADFD) {
+		snprintf(err, errlen,
+			 "'%s' is not a regular file (%s); give a file holding one line", path,
+			 safefile__type_name(type));
 		return ret_err;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret_err = -EINVAL;
-		snprintf(err, errlen, "cannot read '%s': not a regular file", path);
-		goto out_close;
-	}
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret_err = -errno;
-			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-			goto out_wipe;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	if (len > SECRET_MAX) {
-		ret_err = -EINVAL;
+	if (ret_err == -EFBIG) {
 		snprintf(err, errlen, "'%s' is larger than %d bytes: expected one line", path,
 			 SECRET_MAX);
-		goto out_wipe;
+		return -EINVAL;
 	}
+	if (ret_err) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-ret_err));
+		return ret_err;
+	}
+	read_len = len;
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
 		       buf[len - 1] == '\t'))
 		len--;
@@ -416,8 +403,7 @@ int upload__read_secret(const char *path, char **ret, char *err, size_t errlen)
 	}
 	*ret = s;
 out_wipe:
-	explicit_bzero(buf, sizeof(buf));
-out_close:
-	close(fd);
+	explicit_bzero(buf, read_len);
+	free(buf);
 	return ret_err;
 }

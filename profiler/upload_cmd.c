@@ -20,6 +20,7 @@
 #include "log.h"
 #include "store.h"
 #include "upload.h"
+#include "vizcli.h"
 
 #define UPLOAD_DEFAULT_WAIT_S 60
 #define UPLOAD_MAX_WAIT_S     86400
@@ -117,6 +118,10 @@ static struct uploader *start(const struct agent_config *cfg, unsigned int total
 		log_err("no upload URL configured");
 		return NULL;
 	}
+	/* libcurl opens it on the sender thread: checked here, where a FIFO cannot hang that. */
+	if (cfg->upload_ca_file &&
+	    vizcli__check_input(cfg->upload_ca_file, "a PEM file of CA certificates"))
+		goto out_free;
 	if (read_credentials(cfg, &token, &basic))
 		goto out_free;
 	if (cfg->upload_spool)
@@ -306,12 +311,8 @@ int cmd_upload(int argc, char **argv)
 	first_file = optind + 1;
 	/* Every file is checked before anything is spooled: all or nothing on bad input. */
 	for (i = first_file; i < argc; i++) {
-		err = pprof__read_file(argv[i], &p);
-		if (err) {
-			log_err("failed to read '%s': %s", argv[i],
-				err == -EBADMSG ? "not a pprof profile" : strerror(-err));
+		if (vizcli__load(&argv[i], 1, &p))
 			goto out_free;
-		}
 		pprof__profile_free(p);
 	}
 	/* The whole request may take as long as the wait: a slow link still gets there. */

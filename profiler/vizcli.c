@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safefile.h"
 #include "stacks.h"
 #include "vizcli.h"
 
@@ -40,17 +41,49 @@ static int vizcli__check_values(const char *path, const pprof_profile_t *p)
 	return err;
 }
 
+/* The line for a failure to open or read path; give says what to give instead. */
+static void print_read_error(const char *path, int err, mode_t type, const char *give)
+{
+	if (err == -EISDIR || err == -EBADFD)
+		log_err("'%s' is not a regular file (%s); give %s", path, safefile__type_name(type),
+			give);
+	else
+		log_err("failed to read '%s': %s", path, strerror(-err));
+}
+
+int vizcli__check_input(const char *path, const char *give)
+{
+	mode_t type;
+	int fd, err;
+
+	err = safefile__open_read(path, &fd, &type);
+	if (err) {
+		print_read_error(path, err, type, give);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
 static int vizcli__read(const char *path, pprof_profile_t **ret)
 {
 	pprof_profile_t *p = NULL;
-	int err = pprof__read_file(path, &p);
+	mode_t type;
+	size_t len;
+	char *buf;
+	int err;
 
+	err = safefile__read(path, PPROF_READ_MAX_SIZE, &buf, &len, &type);
+	if (!err) {
+		err = pprof__read_mem((const uint8_t *)buf, len, &p);
+		free(buf);
+	}
 	if (err == -EBADMSG)
 		log_err("'%s' is not a pprof profile (or is corrupt); give a file written by "
 			"'smolder record' or pprof",
 			path);
 	else if (err)
-		log_err("failed to read '%s': %s", path, strerror(-err));
+		print_read_error(path, err, type, "a profile file");
 	if (!err)
 		err = vizcli__check_values(path, p);
 	if (err) {
@@ -152,37 +185,40 @@ int vizcli__parse_double(const char *arg, double min, double max, const char *wh
 	return 0;
 }
 
-FILE *vizcli__create(const char *path)
+struct safefile_out *vizcli__create(const char *path, mode_t mode)
 {
-	FILE *f;
-	int fd;
+	struct safefile_out *out;
+	mode_t type;
+	int err;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		log_err("failed to create '%s': %s; choose another place with -o", path,
-			strerror(errno));
-		return NULL;
-	}
-	/* An existing file keeps its mode with O_CREAT: make it 0640 as documented. */
-	if (fchmod(fd, 0640))
-		log_warn("failed to chmod '%s' to 0640: %s, ignoring", path, strerror(errno));
-	f = fdopen(fd, "w");
-	if (!f) {
-		log_err("failed to create '%s': %s", path, strerror(errno));
-		close(fd);
-	}
-	return f;
+	err = safefile__create(path, mode, &out, &type);
+	if (!err)
+		return out;
+	if (err == -EISDIR)
+		log_err("cannot write '%s': it is a directory; give a file name with -o", path);
+	else if (err == -EBADFD)
+		log_err("refusing to write '%s': it is %s, not a regular file; give a file name "
+			"with -o",
+			path, safefile__type_name(type));
+	else if (err == -EPERM && type == S_IFLNK)
+		log_err("refusing to write '%s': it is a symlink in a directory others can write; "
+			"choose another path",
+			path);
+	else
+		log_err("cannot write '%s': %s; choose another place with -o", path,
+			strerror(-err));
+	return NULL;
 }
 
-int vizcli__close(FILE *f, const char *path)
+int vizcli__commit(struct safefile_out *out, const char *path)
 {
-	int err = 0;
+	int err = safefile__commit(out);
 
-	if (fflush(f) || ferror(f))
-		err = -(errno ? errno : EIO);
-	if (fclose(f) && !err)
-		err = -(errno ? errno : EIO);
-	if (err)
+	if (err == -EISDIR || err == -EBADFD)
+		log_err("refusing to write '%s': it was replaced by something other than a "
+			"regular file meanwhile; give a file name with -o",
+			path);
+	else if (err)
 		log_err("failed to write '%s': %s", path, strerror(-err));
 	return err;
 }

@@ -27,18 +27,16 @@
  *
  * Limits: at most UINT32_MAX - 1 entries per interned table (-E2BIG).
  */
-#define _GNU_SOURCE /* mkostemp() */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "pprof.h"
+#include "safefile.h"
 
 #define HTAB_MAX_ENTRIES ((size_t)UINT32_MAX - 1)
 #define IO_CHUNK	 ((size_t)64 << 10)
@@ -1054,71 +1052,37 @@ out_free:
 	return err;
 }
 
-/* "dir/name" -> "dir/.name.XXXXXX", so directory listings skip it. */
-static char *temp_path_for(const char *path)
+int pprof_builder__write_fd(struct pprof_builder *b, int fd)
 {
-	const char *slash = strrchr(path, '/');
-	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-	size_t len = strlen(path);
-	char *tmp;
+	uint8_t *buf = NULL;
+	size_t len;
+	int err;
 
-	tmp = malloc(len + sizeof(".") + sizeof(".XXXXXX"));
-	if (!tmp)
-		return NULL;
-	memcpy(tmp, path, dir_len);
-	tmp[dir_len] = '.';
-	memcpy(tmp + dir_len + 1, path + dir_len, len - dir_len);
-	memcpy(tmp + len + 1, ".XXXXXX", sizeof(".XXXXXX"));
-	return tmp;
+	if (!b || fd < 0)
+		return -EINVAL;
+	err = pprof_builder__pack(b, &buf, &len);
+	if (!err)
+		err = gzip_to_fd(fd, buf, len);
+	free(buf);
+	return err;
 }
 
 int pprof_builder__write_file(struct pprof_builder *b, const char *path, mode_t mode)
 {
-	uint8_t *buf = NULL;
-	char *tmp_path;
-	size_t len;
-	int fd, err;
+	struct safefile_out *out;
+	int err;
 
 	if (!b || !path || !*path)
 		return -EINVAL;
-	err = pprof_builder__pack(b, &buf, &len);
+	err = safefile__create(path, mode, &out, NULL);
 	if (err)
 		return err;
-	tmp_path = temp_path_for(path);
-	if (!tmp_path) {
-		err = -ENOMEM;
-		goto out_buf;
+	err = pprof_builder__write_fd(b, safefile__fd(out));
+	if (err) {
+		safefile__discard(out);
+		return err;
 	}
-	fd = mkostemp(tmp_path, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_path;
-	}
-	err = gzip_to_fd(fd, buf, len);
-	if (err)
-		goto out_unlink;
-	if (fchmod(fd, mode) || fsync(fd)) {
-		err = -errno;
-		goto out_unlink;
-	}
-	if (close(fd)) {
-		fd = -1;
-		err = -errno;
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp_path, path))
-		err = -errno;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	if (err)
-		unlink(tmp_path);
-out_path:
-	free(tmp_path);
-out_buf:
-	free(buf);
-	return err;
+	return safefile__commit(out);
 }
 
 /* ---- reader ---- */
@@ -1467,53 +1431,18 @@ out:
 
 int pprof__read_file(const char *path, pprof_profile_t **ret)
 {
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err;
+	char *buf;
+	size_t len;
+	int err;
 
 	if (!path || !ret)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto out_close;
-	}
 	/* A compressed file this large cannot inflate to within the limit anyway. */
-	if ((uint64_t)st.st_size > PPROF_READ_MAX_SIZE) {
-		err = -EFBIG;
-		goto out_close;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out_free;
-		}
-		/* Shrunk under us: what is left will not parse. */
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	err = pprof__read_mem(buf, len, ret);
-out_free:
+	err = safefile__read(path, PPROF_READ_MAX_SIZE, &buf, &len, NULL);
+	if (err)
+		return err;
+	err = pprof__read_mem((const uint8_t *)buf, len, ret);
 	free(buf);
-out_close:
-	close(fd);
 	return err;
 }
 

@@ -136,15 +136,23 @@ int pprof_builder__pack(struct pprof_builder *b, uint8_t **ret_buf, size_t *ret_
 int pprof_builder__pack_gzip(struct pprof_builder *b, uint8_t **ret_buf, size_t *ret_len,
 			     size_t *ret_raw_len);
 
+/* Writes the profile gzip-compressed to fd (from where it is). Returns 0 or a negative errno. */
+int pprof_builder__write_fd(struct pprof_builder *b, int fd);
+
 /*
- * Writes the profile gzip-compressed to path with the given mode, through a
- * temporary file in the same directory and rename(), so a reader never sees a
- * partial file. Returns 0 or a negative errno.
+ * Writes the profile gzip-compressed to path with the given mode through
+ * safefile__create() (safefile.h): into a temporary file next to the target,
+ * renamed over it, so a reader never sees a partial file; "-" is standard
+ * output. The refusals of safefile__create() apply: -EISDIR, -EBADFD for a
+ * FIFO or device, -EPERM for a symlink another user planted. Returns 0 or a
+ * negative errno.
  */
 int pprof_builder__write_file(struct pprof_builder *b, const char *path, mode_t mode);
 
 /*
- * Reads and validates a pprof file, gzip-compressed or not. *ret is freed with
+ * Reads and validates a pprof file, gzip-compressed or not, opened with
+ * safefile__read() (a FIFO or device is never opened: -EBADFD; a directory
+ * is -EISDIR). *ret is freed with
  * pprof__profile_free(). Returns 0, -errno for I/O errors, -EBADMSG for data
  * that is not a valid profile, -EFBIG beyond PPROF_READ_MAX_SIZE (or when
  * decoding would take more than PPROF_DECODE_MAX_SIZE of memory).

@@ -15,57 +15,17 @@
  * are kept; input past that is ignored.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "safefile.h"
 #include "symbolizer_internal.h"
 
 int sym_proc__read_text(const char *path, char **ret_text, size_t *ret_len)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *grown;
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (cap - len < 4096) {
-			if (cap >= SYM_PROC_TEXT_MAX) {
-				err = -EFBIG;
-				goto out_free;
-			}
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(buf, cap + 1);
-			if (!grown) {
-				err = -ENOMEM;
-				goto out_free;
-			}
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out_free;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_text = buf;
-	*ret_len = len;
-	buf = NULL;
-out_free:
-	free(buf);
-	close(fd);
-	return err;
+	return safefile__read(path, SYM_PROC_TEXT_MAX, ret_text, ret_len, NULL);
 }
 
 uint32_t sym_arena__add(struct sym_arena *a, const char *s, size_t len)

@@ -34,8 +34,9 @@
 
 /*
  * Reads a whole /proc (or any) text file into a NUL-terminated buffer of at
- * most SYM_PROC_TEXT_MAX bytes. Caller frees *ret_text. Returns 0 or a
- * negative errno (-EFBIG past the cap).
+ * most SYM_PROC_TEXT_MAX bytes: safefile__read(), so only a regular file is
+ * opened (a FIFO gives -EBADFD at once). Caller frees *ret_text. Returns 0 or
+ * a negative errno (-EFBIG past the cap).
  */
 int sym_proc__read_text(const char *path, char **ret_text, size_t *ret_len);
 

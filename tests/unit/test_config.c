@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -285,8 +286,15 @@ static void test_load_file(void **state)
 	assert_int_equal(config__load_file(&c, path, err, sizeof(err)), -ENOENT);
 	assert_true(!strncmp(err, "cannot read '/tmp/smolder-test-config-", 38));
 	assert_non_null(strstr(err, "': No such file or directory"));
-	assert_int_equal(config__load_file(&c, "/tmp", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "cannot read '/tmp': not a regular file");
+	assert_int_equal(config__load_file(&c, "/tmp", err, sizeof(err)), -EISDIR);
+	assert_string_equal(err, "'/tmp' is not a regular file (a directory); give a config file");
+	/* A FIFO (a config replaced before a SIGHUP) is refused at once, not waited on. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(config__load_file(&c, path, err, sizeof(err)), -EBADFD);
+	alarm(0);
+	assert_non_null(strstr(err, "' is not a regular file (a FIFO); give a config file"));
+	unlink(path);
 	config__free(&c);
 }
 

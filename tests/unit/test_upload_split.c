@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -298,7 +299,14 @@ static void test_read_secret(void **state)
 	unlink(path);
 	assert_int_equal(upload__read_secret(path, &s, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "No such file"));
-	assert_int_equal(upload__read_secret("/tmp", &s, err, sizeof(err)), -EINVAL);
+	assert_int_equal(upload__read_secret("/tmp", &s, err, sizeof(err)), -EISDIR);
+	/* A FIFO as the token file is refused at once, not waited on. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(upload__read_secret(path, &s, err, sizeof(err)), -EBADFD);
+	alarm(0);
+	assert_non_null(strstr(err, "is not a regular file (a FIFO)"));
+	unlink(path);
 }
 
 int main(void)
