@@ -130,6 +130,7 @@ struct symbolizer_stats {
 	uint64_t debug_debuginfod; /* downloaded (or cached) by debuginfod */
 	uint64_t debug_none; /* nothing found (symbol tables only) */
 	uint64_t debuglink_crc_mismatches; /* debuglink candidates rejected */
+	uint64_t debug_too_large; /* debug files refused unread: larger than their binary allows */
 	uint64_t dwarf_failures; /* debug files found but unusable, or units that failed */
 	uint64_t dwarf_too_large; /* debug files read for symbols only: over max_inflate_bytes */
 	uint64_t dwarf_unit_evictions; /* DWARF units unloaded to stay under max_unit_bytes */
