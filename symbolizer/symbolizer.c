@@ -148,6 +148,7 @@ struct symbolizer {
 	struct sym_perfmaps *perfmaps; /* JIT perf maps, perfmap.c */
 
 	struct symbolizer_stats stats;
+	int64_t deadline_mono_ns; /* 0: none; see symbolizer__set_deadline() */
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -1114,6 +1115,21 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
 	return file_for_mapping(s, pid, m, &f, &e);
 }
 
+void symbolizer__set_deadline(struct symbolizer *s, int64_t deadline_mono_ns)
+{
+	s->deadline_mono_ns = deadline_mono_ns;
+}
+
+static bool past_deadline(const struct symbolizer *s)
+{
+	struct timespec ts;
+
+	if (!s->deadline_mono_ns)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec >= s->deadline_mono_ns;
+}
+
 int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
 		     struct sym_result *ret)
 {
@@ -1129,6 +1145,10 @@ int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry
 	if (addr < m->start || addr >= m->end) {
 		err = -EINVAL;
 		goto out;
+	}
+	if (past_deadline(s)) {
+		s->stats.over_budget++;
+		goto out_done;
 	}
 	/* A file that cannot be read leaves the address unnamed, not the sample lost. */
 	if (file_for_mapping(s, pid, m, &f, &e) || !f) {
