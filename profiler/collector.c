@@ -19,8 +19,11 @@
  * Limits: the queue holds at most COLLECTOR_MAX_PRELOADS notices (more are
  * dropped and counted: those processes are then parsed lazily when their
  * window is built) and COLLECTOR_MAX_PENDING closed windows (the oldest is
- * dropped and counted when the worker falls that far behind).
+ * dropped, counted and logged when the worker falls that far behind). The
+ * worker names one window's user frames for at most opts.name_budget_ns
+ * (symbolizer__set_deadline()); frames past it stay addresses, counted.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <sys/auxv.h>
@@ -568,7 +571,7 @@ static int close_window(struct collector *c, int64_t end_ns)
 	struct pending_window pw = {};
 	struct aggregate *fresh;
 	struct agg_stats as;
-	uint64_t lost = lost_so_far(c);
+	uint64_t lost = lost_so_far(c), dropped_seq = UINT64_MAX, nr_dropped = 0;
 
 	fresh = aggregate__new(c->opts.agg_bytes);
 	if (!fresh)
@@ -586,15 +589,20 @@ static int close_window(struct collector *c, int64_t end_ns)
 	publish_counts(c);
 	if (c->nr_pending == COLLECTOR_MAX_PENDING) {
 		/* The worker is that far behind: drop the oldest, counted. */
+		dropped_seq = c->pending[0].w.seq;
 		aggregate__free(c->pending[0].agg);
 		memmove(&c->pending[0], &c->pending[1],
 			sizeof(c->pending[0]) * (c->nr_pending - 1));
 		c->nr_pending--;
-		c->stats.windows_dropped++;
+		nr_dropped = ++c->stats.windows_dropped;
 	}
 	c->pending[c->nr_pending++] = pw;
 	pthread_cond_signal(&c->queue_cond);
 	pthread_mutex_unlock(&c->queue_lock);
+	if (dropped_seq != UINT64_MAX)
+		log_err("window %llu dropped unbuilt: %d closed windows are waiting for the worker; %llu windows dropped so far",
+			(unsigned long long)dropped_seq, COLLECTOR_MAX_PENDING,
+			(unsigned long long)nr_dropped);
 
 	c->cur = c->next;
 	c->next = fresh;
@@ -664,7 +672,10 @@ static void build_window(struct collector *c, struct pending_window *pw)
 	meta.extra_labels = (const char *const *)labels;
 	meta.nr_extra_labels = nr_labels;
 
+	if (c->opts.name_budget_ns)
+		symbolizer__set_deadline(c->sym, now_ns(CLOCK_MONOTONIC) + c->opts.name_budget_ns);
 	err = profile_build(pw->agg, &src, c->sym, &meta, &b, &pw->w.build);
+	symbolizer__set_deadline(c->sym, 0);
 	if (err) {
 		log_err("failed to build the profile of window %llu: %s",
 			(unsigned long long)pw->w.seq, strerror(-err));
@@ -697,6 +708,8 @@ static void *worker_main(void *arg)
 	struct pending_window pw;
 	struct preload pl;
 
+	/* Its own name in /proc/PID/task/TID/comm, for top -H and perf. */
+	pthread_setname_np(pthread_self(), "smolder-worker");
 	pthread_mutex_lock(&c->queue_lock);
 	for (;;) {
 		while (!c->quit && !c->nr_preloads && !c->nr_pending)
@@ -825,7 +838,7 @@ void collector__free(struct collector *c)
 int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t deadline_mono_ns)
 {
 	int64_t now;
-	int err = 0;
+	int err = 0, last_err = 0;
 
 	if (!c->worker_started) {
 		err = -pthread_create(&c->worker, NULL, worker_main, c);
@@ -880,14 +893,21 @@ int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t dea
 	c->unwind = NULL;
 	pthread_mutex_unlock(&c->queue_lock);
 	now = now_ns(CLOCK_MONOTONIC);
-	if (now < c->cur_end_ns) {
-		c->cur_end_ns = now;
-		close_window(c, now);
-	} else {
-		close_window(c, c->cur_end_ns);
-		c->cur_end_ns = now;
-		close_window(c, now);
+	if (now >= c->cur_end_ns) {
+		last_err = close_window(c, c->cur_end_ns);
+		if (last_err)
+			log_err("failed to close window %llu at exit: %s; its samples are lost",
+				(unsigned long long)c->seq, strerror(-last_err));
 	}
+	if (!last_err) {
+		c->cur_end_ns = now;
+		last_err = close_window(c, now);
+		if (last_err)
+			log_err("failed to close the last window (%llu) at exit: %s; its samples are lost",
+				(unsigned long long)c->seq, strerror(-last_err));
+	}
+	if (!err)
+		err = last_err;
 
 	pthread_mutex_lock(&c->queue_lock);
 	c->quit = true;
