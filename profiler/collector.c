@@ -551,6 +551,9 @@ static void publish_counts(struct collector *c)
 	memcpy(c->stats.unwind_errors, c->own.unwind_errors, sizeof(c->stats.unwind_errors));
 	c->stats.unwind_ns = c->own.unwind_ns;
 	c->stats.file_key_resets = c->own.file_key_resets;
+	/* The CFI cache is the sampling thread's: its counters are copied here too. */
+	if (c->unwind)
+		unwind_cache__stats(c->unwind, &c->stats.unwind);
 }
 
 /* The end of the window starting at start (monotonic), with wall-clock time wall. */
@@ -945,9 +948,7 @@ void collector__stats(struct collector *c, struct collector_stats *ret)
 	pthread_mutex_lock(&c->queue_lock);
 	*ret = c->stats;
 	/* The sampling thread frees the BPF objects and CFI cache under this lock when it stops. */
-	if (c->unwind)
-		unwind_cache__stats(c->unwind, &ret->unwind);
-	else
+	if (!c->unwind)
 		ret->unwind = c->unwind_final;
 	sampler__counters(c->sampler, &ret->bpf);
 	pthread_mutex_unlock(&c->queue_lock);

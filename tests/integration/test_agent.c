@@ -40,6 +40,20 @@
 #define WAIT_LIMIT_S 40 /* a hung agent fails the test after this long */
 #define NSEC	     ((int64_t)1000000000)
 
+/*
+ * Samples a window may lose whatever the agent does: none, but under
+ * ThreadSanitizer (make tsan) the sampling thread runs several times slower
+ * and a loaded machine fills its ring buffer now and then.
+ */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ITEST_LOST_SLACK(samples) ((samples) / 2)
+#endif
+#endif
+#ifndef ITEST_LOST_SLACK
+#define ITEST_LOST_SLACK(samples) 0
+#endif
+
 /* The store of test_windows, reused by test_query. */
 static char windows_store[256];
 static pid_t windows_workload;
@@ -750,7 +764,7 @@ static void test_sighup_fifo(void **state)
 		if (sscanf(line, "window %llu: %llu samples, %llu lost", &seq, &samples, &lost) !=
 		    3)
 			continue;
-		if (seq + 1 >= n && (!samples || lost))
+		if (seq + 1 >= n && (!samples || lost > ITEST_LOST_SLACK(samples)))
 			fail_msg("window %llu: %llu samples, %llu lost", seq, samples, lost);
 	}
 
