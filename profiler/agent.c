@@ -17,7 +17,16 @@
  * SIGHUP rereads the configuration file: labels and retention change at
  * once; frequency, window length and store need a restart (logged). A
  * configuration that does not load is logged and the old one kept.
+ *
+ * The reload runs on a thread of its own: the sampling thread only raises a
+ * flag under reload_lock (never held while reading or applying), so a slow
+ * or blocked read of the file never stops sampling. The new labels go to
+ * the collector (under its lock), labels and retention to cfg under lock.
+ * At exit the reload thread is told to stop; one still blocked in reading
+ * after AGENT_RELOAD_JOIN_MS is left behind (it applies nothing once told
+ * to stop) and the agent's state it may still touch is not freed.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -38,13 +47,15 @@
 #include "store.h"
 #include "upload.h"
 
-#define AGENT_MAX_PENDING    16
-#define AGENT_AGG_BYTES	     (16UL << 20)
-#define AGENT_SYM_BYTES	     (5UL << 20)
-#define AGENT_UNWIND_BYTES   (3UL << 20)
-#define AGENT_STACK_COPY     16384
-#define AGENT_MAX_CLI_PAIRS  128
-#define AGENT_MMAP_THRESHOLD (64 << 10) /* malloc: larger blocks get their own mapping */
+#define AGENT_MAX_PENDING	 16
+#define AGENT_AGG_BYTES		 (16UL << 20)
+#define AGENT_SYM_BYTES		 (5UL << 20)
+#define AGENT_UNWIND_BYTES	 (3UL << 20)
+#define AGENT_STACK_COPY	 16384
+#define AGENT_MAX_CLI_PAIRS	 128
+#define AGENT_MMAP_THRESHOLD	 (64 << 10) /* malloc: larger blocks get their own mapping */
+#define AGENT_RELOAD_JOIN_MS	 1000 /* at exit, wait this long for a reload still reading */
+#define AGENT_NAME_BUDGET_MIN_NS (10LL * 1000000000LL) /* naming one window, at least */
 
 static volatile sig_atomic_t agent_stop;
 static volatile sig_atomic_t agent_reload;
@@ -72,6 +83,13 @@ struct agent {
 	struct uploader *uploader; /* NULL: no upload */
 	char host[256];
 	int64_t started_nanos;
+
+	/* SIGHUP: the sampling thread asks, the reload thread reads and applies */
+	pthread_t reloader;
+	bool reloader_started;
+	pthread_mutex_t reload_lock;
+	pthread_cond_t reload_cond;
+	bool reload_wanted, reload_quit, reload_applying;
 
 	/* worker thread */
 	struct pending_write pending[AGENT_MAX_PENDING];
@@ -333,7 +351,7 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 		int uerr;
 
 		/*
-		 * A private copy of the labels, so the reload (on the sampling
+		 * A private copy of the labels, so the reload (on its own
 		 * thread) never waits for packing, compressing and spooling.
 		 */
 		pthread_mutex_lock(&a->lock);
@@ -382,6 +400,11 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	a->status.store_bytes = usage.bytes;
 	a->status.store_files = usage.files;
 	a->status.pending_windows = a->nr_pending;
+	a->status.windows_dropped = cs.windows_dropped;
+	a->status.windows_dropped_store = a->dropped_windows;
+	a->status.kernel_unavailable += w->build.kernel_unavailable;
+	a->status.frames_over_budget = cs.sym.over_budget;
+	a->status.debug_too_large = cs.sym.debug_too_large;
 	pthread_mutex_lock(&a->lock);
 	if (store__write_status(a->cfg.status_file, &a->status))
 		log_warn("failed to write the status file '%s', ignoring", a->cfg.status_file);
@@ -396,12 +419,15 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	a->unwound_before += unwound;
 	a->complete_before = cs.unwind_complete;
 	log_info(
-		"window %llu: %llu samples, %llu lost, %llu processes, %.1f%% complete user stacks, %llu unsymbolized frames, %.2f CPU s, %.1f MiB RSS%s",
+		"window %llu: %llu samples, %llu lost, %llu processes, %.1f%% complete user stacks, %llu unsymbolized frames (%llu kernel without kallsyms), %.2f CPU s, %.1f MiB RSS; %llu windows dropped, %llu frames past the naming budget%s",
 		(unsigned long long)w->seq, (unsigned long long)w->samples,
 		(unsigned long long)w->lost, (unsigned long long)cs.procs.entries,
 		unwound ? 100.0 * (double)complete / (double)unwound : 100.0,
-		(unsigned long long)w->build.unsymbolized, a->status.cpu_seconds,
-		(double)a->status.rss_bytes / (1 << 20), kept ? " (not yet stored)" : "");
+		(unsigned long long)w->build.unsymbolized,
+		(unsigned long long)w->build.kernel_unavailable, a->status.cpu_seconds,
+		(double)a->status.rss_bytes / (1 << 20),
+		(unsigned long long)(cs.windows_dropped + a->dropped_windows),
+		(unsigned long long)cs.sym.over_budget, kept ? " (not yet stored)" : "");
 	if (smolder_verbosity >= 1)
 		log_info(
 			"window %llu: symbolizer %zu files %.1f MiB (%llu evicted, %llu DWARF units unloaded), %zu mappings; unwind %zu tables %.1f MiB (%llu evicted); %llu processes reaped, %llu evicted",
@@ -415,48 +441,120 @@ static int write_window(struct pprof_builder *b, const struct collector_window *
 	return kept;
 }
 
-/* SIGHUP: on the sampling thread, between two polls. */
+/* Applies a configuration read by the reload thread (or logs why it was not read). */
+static void apply_reload(struct agent *a, struct agent_config *fresh, int ret, const char *err)
+{
+	char **labels;
+	size_t nr;
+
+	if (ret) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (fresh->freq_hz != a->cfg.freq_hz || fresh->window_s != a->cfg.window_s ||
+	    strcmp(fresh->store_dir, a->cfg.store_dir) ||
+	    fresh->include_idle != a->cfg.include_idle)
+		log_warn(
+			"reload: frequency, window, store and include-idle changes take effect at the next start");
+	if (collector__set_labels(a->collector, (const char *const *)fresh->labels,
+				  fresh->nr_labels)) {
+		log_err("reload: out of memory; keeping the running configuration");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->cfg.retention_age_s = fresh->retention_age_s;
+	a->cfg.retention_bytes = fresh->retention_bytes;
+	/* The upload's series labels follow the samples' (swapped, freed with fresh). */
+	labels = a->cfg.labels;
+	nr = a->cfg.nr_labels;
+	a->cfg.labels = fresh->labels;
+	a->cfg.nr_labels = fresh->nr_labels;
+	fresh->labels = labels;
+	fresh->nr_labels = nr;
+	pthread_mutex_unlock(&a->lock);
+	log_info("reload: configuration reread%s%s", a->config_path ? " from " : "",
+		 a->config_path ? a->config_path : "");
+}
+
+/* The reload thread: one reread per SIGHUP (requests during a read coalesce). */
+static void *reload_main(void *arg)
+{
+	struct agent *a = arg;
+	struct agent_config fresh;
+	char err[512];
+	int ret;
+
+	pthread_setname_np(pthread_self(), "smolder-reload");
+	pthread_mutex_lock(&a->reload_lock);
+	for (;;) {
+		while (!a->reload_quit && !a->reload_wanted)
+			pthread_cond_wait(&a->reload_cond, &a->reload_lock);
+		if (a->reload_quit)
+			break;
+		a->reload_wanted = false;
+		pthread_mutex_unlock(&a->reload_lock);
+		/* May take long (or block on a FIFO): nothing waits for it. */
+		ret = load_config(a, &fresh, err, sizeof(err));
+		pthread_mutex_lock(&a->reload_lock);
+		if (a->reload_quit) {
+			config__free(&fresh);
+			break;
+		}
+		a->reload_applying = true;
+		pthread_mutex_unlock(&a->reload_lock);
+		apply_reload(a, &fresh, ret, err);
+		config__free(&fresh);
+		pthread_mutex_lock(&a->reload_lock);
+		a->reload_applying = false;
+		pthread_cond_broadcast(&a->reload_cond);
+	}
+	pthread_mutex_unlock(&a->reload_lock);
+	return NULL;
+}
+
+/* On the sampling thread, between two polls: SIGHUP only wakes the reload thread. */
 static void on_tick(void *ctx)
 {
 	struct agent *a = ctx;
-	struct agent_config fresh;
-	char err[512];
 
 	if (!agent_reload)
 		return;
 	agent_reload = 0;
-	if (load_config(a, &fresh, err, sizeof(err))) {
-		log_err("reload: %s; keeping the running configuration", err);
-		config__free(&fresh);
-		return;
-	}
-	if (fresh.freq_hz != a->cfg.freq_hz || fresh.window_s != a->cfg.window_s ||
-	    strcmp(fresh.store_dir, a->cfg.store_dir) || fresh.include_idle != a->cfg.include_idle)
-		log_warn(
-			"reload: frequency, window, store and include-idle changes take effect at the next start");
-	if (collector__set_labels(a->collector, (const char *const *)fresh.labels,
-				  fresh.nr_labels)) {
-		log_err("reload: out of memory; keeping the running configuration");
-		config__free(&fresh);
-		return;
-	}
-	pthread_mutex_lock(&a->lock);
-	a->cfg.retention_age_s = fresh.retention_age_s;
-	a->cfg.retention_bytes = fresh.retention_bytes;
-	/* The upload's series labels follow the samples' (swapped, freed with fresh). */
-	{
-		char **labels = a->cfg.labels;
-		size_t nr = a->cfg.nr_labels;
+	pthread_mutex_lock(&a->reload_lock);
+	a->reload_wanted = true;
+	pthread_cond_signal(&a->reload_cond);
+	pthread_mutex_unlock(&a->reload_lock);
+}
 
-		a->cfg.labels = fresh.labels;
-		a->cfg.nr_labels = fresh.nr_labels;
-		fresh.labels = labels;
-		fresh.nr_labels = nr;
+/*
+ * Stops the reload thread. False when it is still reading after
+ * AGENT_RELOAD_JOIN_MS: then it is left running (it applies nothing now) and
+ * the caller must not free the agent.
+ */
+static bool stop_reloader(struct agent *a)
+{
+	struct timespec deadline;
+
+	if (!a->reloader_started)
+		return true;
+	pthread_mutex_lock(&a->reload_lock);
+	a->reload_quit = true;
+	pthread_cond_signal(&a->reload_cond);
+	while (a->reload_applying)
+		pthread_cond_wait(&a->reload_cond, &a->reload_lock);
+	pthread_mutex_unlock(&a->reload_lock);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += (AGENT_RELOAD_JOIN_MS % 1000) * 1000000L;
+	deadline.tv_sec += AGENT_RELOAD_JOIN_MS / 1000 + deadline.tv_nsec / 1000000000L;
+	deadline.tv_nsec %= 1000000000L;
+	if (pthread_timedjoin_np(a->reloader, NULL, &deadline)) {
+		log_warn("reload: still reading '%s' at exit; not waiting for it",
+			 a->config_path ? a->config_path : "the configuration");
+		pthread_detach(a->reloader);
+		return false;
 	}
-	pthread_mutex_unlock(&a->lock);
-	config__free(&fresh);
-	log_info("reload: configuration reread%s%s", a->config_path ? " from " : "",
-		 a->config_path ? a->config_path : "");
+	a->reloader_started = false;
+	return true;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -466,15 +564,19 @@ int cmd_agent(int argc, char **argv)
 	struct sigaction sa = {};
 	char err[512], comment[2][512];
 	const char *comments[2];
+	sigset_t mask, old_mask;
+	bool reloader_gone = true;
 	struct utsname u;
 	size_t i;
-	int ret = 1;
+	int ret = 1, e;
 
 	if (!a) {
 		log_err("out of memory");
 		return 1;
 	}
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutex_init(&a->reload_lock, NULL);
+	pthread_cond_init(&a->reload_cond, NULL);
 	/* Two threads need no more than two malloc arenas; more only hold freed memory. */
 	mallopt(M_ARENA_MAX, 2);
 	/*
@@ -526,6 +628,13 @@ int cmd_agent(int argc, char **argv)
 	co.sym_bytes = AGENT_SYM_BYTES;
 	co.unwind_bytes = AGENT_UNWIND_BYTES;
 	co.proc_labels = true;
+	/*
+	 * One window's time to name its frames, so the worker keeps pace with the
+	 * sampling, but never under AGENT_NAME_BUDGET_MIN_NS: short windows still
+	 * get their first files (kallsyms, DWARF) parsed.
+	 */
+	co.name_budget_ns =
+		co.window_ns > AGENT_NAME_BUDGET_MIN_NS ? co.window_ns : AGENT_NAME_BUDGET_MIN_NS;
 	co.comments = comments;
 	co.nr_comments = 2;
 	co.on_window = write_window;
@@ -545,6 +654,20 @@ int cmd_agent(int argc, char **argv)
 	a->status.started_nanos = a->started_nanos;
 	snprintf(a->status.store_dir, sizeof(a->status.store_dir), "%s", a->cfg.store_dir);
 
+	/* The reload thread takes no signals: they stay with the sampling thread's polls. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
+	e = pthread_create(&a->reloader, NULL, reload_main, a);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	if (e) {
+		log_err("failed to start the reload thread: %s", strerror(e));
+		goto out;
+	}
+	a->reloader_started = true;
+
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -552,7 +675,9 @@ int cmd_agent(int argc, char **argv)
 
 	log_info("agent: %u CPUs at %u Hz, %u s windows into %s", collector__nr_cpus(a->collector),
 		 a->cfg.freq_hz, a->cfg.window_s, a->cfg.store_dir);
-	if (collector__run(a->collector, &agent_stop, 0))
+	e = collector__run(a->collector, &agent_stop, 0);
+	reloader_gone = stop_reloader(a);
+	if (e)
 		goto out;
 	if (a->uploader && uploader__flush(a->uploader, 2000))
 		log_info("upload: windows not sent yet stay in the spool for the next start");
@@ -561,12 +686,19 @@ int cmd_agent(int argc, char **argv)
 	log_info("agent: stopped");
 	ret = a->nr_pending ? 1 : 0;
 out:
+	if (reloader_gone)
+		reloader_gone = stop_reloader(a);
 	for (i = 0; i < a->nr_pending; i++)
 		pprof_builder__free(a->pending[i].b);
 	collector__free(a->collector);
 	uploader__free(a->uploader);
 	store__free(a->store);
 	config__free(&a->cfg);
+	/* A reload thread still reading holds a (and its locks) until the process ends. */
+	if (!reloader_gone)
+		return ret;
+	pthread_cond_destroy(&a->reload_cond);
+	pthread_mutex_destroy(&a->reload_lock);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 	return ret;

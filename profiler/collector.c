@@ -8,7 +8,10 @@
  *   while building); both hold procs_lock, the worker only long enough to
  *   copy one mapping.
  * - the message queue (new generations to preload, closed windows) and the
- *   extra labels are under queue_lock.
+ *   extra labels are under queue_lock, and so is stats: the sampling thread
+ *   counts into own (its alone) and copies it into stats under the lock
+ *   after every poll and when it closes a window, so a reader (the worker,
+ *   through collector__stats()) never sees a counter being written.
  * - the symbolizer belongs to the worker alone.
  * - aggregates: the sampling thread fills cur (and next, for samples stamped
  *   after cur's end), then hands cur to the worker through the queue.
@@ -16,8 +19,11 @@
  * Limits: the queue holds at most COLLECTOR_MAX_PRELOADS notices (more are
  * dropped and counted: those processes are then parsed lazily when their
  * window is built) and COLLECTOR_MAX_PENDING closed windows (the oldest is
- * dropped and counted when the worker falls that far behind).
+ * dropped, counted and logged when the worker falls that far behind). The
+ * worker names one window's user frames for at most opts.name_budget_ns
+ * (symbolizer__set_deadline()); frames past it stay addresses, counted.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <sys/auxv.h>
@@ -44,6 +50,17 @@
 #define COLLECTOR_MAX_USER_FRAMES 1024
 #define COLLECTOR_FILE_KEYS	  4096 /* power of two; emptied when three quarters full */
 #define COLLECTOR_UNWIND_BYTES	  (24UL << 20) /* CFI tables kept by the sampling thread */
+
+/* The counters only the sampling thread writes. */
+struct sampling_counts {
+	uint64_t samples;
+	uint64_t dropped;
+	uint64_t unwind_complete;
+	uint64_t unwind_truncated;
+	uint64_t unwind_errors[UNWIND_ERR_MAX];
+	uint64_t unwind_ns;
+	uint64_t file_key_resets;
+};
 
 /* A mapping of a process that samples landed in: its file is read while the process lives. */
 struct preload {
@@ -85,7 +102,10 @@ struct collector {
 	bool quit;
 	char **labels;
 	size_t nr_labels;
-	struct collector_stats stats; /* samples, dropped, windows, *_dropped */
+	struct collector_stats stats; /* windows, *_dropped, and own as last published */
+
+	/* sampling thread: its counters, published into stats under queue_lock */
+	struct sampling_counts own;
 
 	/* sampling thread: user-space unwinding */
 	struct unwind_cache *unwind; /* NULL once sampling has stopped */
@@ -292,7 +312,7 @@ static const struct file_key *file_key_of(struct collector *c, pid_t pid,
 	if (c->nr_file_keys >= COLLECTOR_FILE_KEYS / 4 * 3) {
 		memset(c->file_keys, 0, COLLECTOR_FILE_KEYS * sizeof(*c->file_keys));
 		c->nr_file_keys = 0;
-		c->stats.file_key_resets++;
+		c->own.file_key_resets++;
 		j = (size_t)(h ^ (h >> 29)) & (COLLECTOR_FILE_KEYS - 1);
 	}
 	k = &c->file_keys[j];
@@ -432,7 +452,7 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
 	if (!p) {
 		pthread_mutex_unlock(&c->procs_lock);
-		c->stats.unwind_errors[UNWIND_ERR_NO_MAPPING]++;
+		c->own.unwind_errors[UNWIND_ERR_NO_MAPPING]++;
 		return 0;
 	}
 	c->unwinding = p;
@@ -441,17 +461,17 @@ static size_t unwind_sample(struct collector *c, const struct smolder_sample *s,
 			find_cfi, c, COLLECTOR_MAX_USER_FRAMES, c->ips, c->ip_flags, &r);
 	c->unwinding = NULL;
 	pthread_mutex_unlock(&c->procs_lock);
-	c->stats.unwind_ns += (uint64_t)(now_ns(CLOCK_MONOTONIC) - t0);
+	c->own.unwind_ns += (uint64_t)(now_ns(CLOCK_MONOTONIC) - t0);
 
 	for (i = 0; i < r.nr_frames; i++)
 		c->adjusted[i] = c->ips[i] - !!(c->ip_flags[i] & UNWIND_FRAME_RETURN_ADDRESS);
 	if (r.status == UNWIND_COMPLETE) {
-		c->stats.unwind_complete++;
+		c->own.unwind_complete++;
 	} else if (r.status == UNWIND_TRUNCATED) {
-		c->stats.unwind_truncated++;
+		c->own.unwind_truncated++;
 		*ret_flags |= AGG_F_USER_TRUNCATED;
 	} else {
-		c->stats.unwind_errors[r.error < UNWIND_ERR_MAX ? r.error : 0]++;
+		c->own.unwind_errors[r.error < UNWIND_ERR_MAX ? r.error : 0]++;
 		/* What was found is kept; the stack is marked as not reaching its root. */
 		*ret_flags |= AGG_F_USER_TRUNCATED;
 	}
@@ -510,9 +530,9 @@ static void on_sample(const struct smolder_sample *s, size_t size, void *arg)
 	agg = (int64_t)s->hdr.time_ns < c->cur_end_ns ? c->cur : c->next;
 	err = aggregate__add(agg, &key, kstack, ustack, 1);
 	if (err == -ENOSPC || err == -ENOMEM)
-		c->stats.dropped++;
+		c->own.dropped++;
 	else
-		c->stats.samples++;
+		c->own.samples++;
 }
 
 static void on_event(const struct smolder_event *e, void *arg)
@@ -538,6 +558,21 @@ static uint64_t lost_so_far(struct collector *c)
 	return sc.v[SMOLDER_CNT_LOST] + sc.bad_records;
 }
 
+/* Copies the sampling thread's counters into stats; queue_lock held. */
+static void publish_counts(struct collector *c)
+{
+	c->stats.samples = c->own.samples;
+	c->stats.dropped = c->own.dropped;
+	c->stats.unwind_complete = c->own.unwind_complete;
+	c->stats.unwind_truncated = c->own.unwind_truncated;
+	memcpy(c->stats.unwind_errors, c->own.unwind_errors, sizeof(c->stats.unwind_errors));
+	c->stats.unwind_ns = c->own.unwind_ns;
+	c->stats.file_key_resets = c->own.file_key_resets;
+	/* The CFI cache is the sampling thread's: its counters are copied here too. */
+	if (c->unwind)
+		unwind_cache__stats(c->unwind, &c->stats.unwind);
+}
+
 /* The end of the window starting at start (monotonic), with wall-clock time wall. */
 static int64_t window_end(const struct collector *c, int64_t start, int64_t wall)
 {
@@ -556,7 +591,7 @@ static int close_window(struct collector *c, int64_t end_ns)
 	struct pending_window pw = {};
 	struct aggregate *fresh;
 	struct agg_stats as;
-	uint64_t lost = lost_so_far(c);
+	uint64_t lost = lost_so_far(c), dropped_seq = UINT64_MAX, nr_dropped = 0;
 
 	fresh = aggregate__new(c->opts.agg_bytes);
 	if (!fresh)
@@ -568,20 +603,26 @@ static int close_window(struct collector *c, int64_t end_ns)
 	pw.w.time_nanos = c->cur_time_nanos;
 	pw.w.duration_nanos = end_ns - c->cur_start_ns;
 	pw.w.samples = as.samples;
-	pw.w.lost = lost - c->lost_at_open + (c->stats.dropped - c->dropped_at_open);
+	pw.w.lost = lost - c->lost_at_open + (c->own.dropped - c->dropped_at_open);
 
 	pthread_mutex_lock(&c->queue_lock);
+	publish_counts(c);
 	if (c->nr_pending == COLLECTOR_MAX_PENDING) {
 		/* The worker is that far behind: drop the oldest, counted. */
+		dropped_seq = c->pending[0].w.seq;
 		aggregate__free(c->pending[0].agg);
 		memmove(&c->pending[0], &c->pending[1],
 			sizeof(c->pending[0]) * (c->nr_pending - 1));
 		c->nr_pending--;
-		c->stats.windows_dropped++;
+		nr_dropped = ++c->stats.windows_dropped;
 	}
 	c->pending[c->nr_pending++] = pw;
 	pthread_cond_signal(&c->queue_cond);
 	pthread_mutex_unlock(&c->queue_lock);
+	if (dropped_seq != UINT64_MAX)
+		log_err("window %llu dropped unbuilt: %d closed windows are waiting for the worker; %llu windows dropped so far",
+			(unsigned long long)dropped_seq, COLLECTOR_MAX_PENDING,
+			(unsigned long long)nr_dropped);
 
 	c->cur = c->next;
 	c->next = fresh;
@@ -589,7 +630,7 @@ static int close_window(struct collector *c, int64_t end_ns)
 	c->cur_time_nanos = pw.w.time_nanos + pw.w.duration_nanos;
 	c->cur_end_ns = window_end(c, c->cur_start_ns, c->cur_time_nanos);
 	c->lost_at_open = lost;
-	c->dropped_at_open = c->stats.dropped;
+	c->dropped_at_open = c->own.dropped;
 	return 0;
 }
 
@@ -651,7 +692,10 @@ static void build_window(struct collector *c, struct pending_window *pw)
 	meta.extra_labels = (const char *const *)labels;
 	meta.nr_extra_labels = nr_labels;
 
+	if (c->opts.name_budget_ns)
+		symbolizer__set_deadline(c->sym, now_ns(CLOCK_MONOTONIC) + c->opts.name_budget_ns);
 	err = profile_build(pw->agg, &src, c->sym, &meta, &b, &pw->w.build);
+	symbolizer__set_deadline(c->sym, 0);
 	if (err) {
 		log_err("failed to build the profile of window %llu: %s",
 			(unsigned long long)pw->w.seq, strerror(-err));
@@ -684,6 +728,8 @@ static void *worker_main(void *arg)
 	struct pending_window pw;
 	struct preload pl;
 
+	/* Its own name in /proc/PID/task/TID/comm, for top -H and perf. */
+	pthread_setname_np(pthread_self(), "smolder-worker");
 	pthread_mutex_lock(&c->queue_lock);
 	for (;;) {
 		while (!c->quit && !c->nr_preloads && !c->nr_pending)
@@ -812,7 +858,7 @@ void collector__free(struct collector *c)
 int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t deadline_mono_ns)
 {
 	int64_t now;
-	int err = 0;
+	int err = 0, last_err = 0;
 
 	if (!c->worker_started) {
 		err = -pthread_create(&c->worker, NULL, worker_main, c);
@@ -837,6 +883,9 @@ int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t dea
 			break;
 		}
 		err = 0;
+		pthread_mutex_lock(&c->queue_lock);
+		publish_counts(c);
+		pthread_mutex_unlock(&c->queue_lock);
 		if (c->opts.on_tick)
 			c->opts.on_tick(c->opts.ctx);
 		/* Every sample stamped before the end has been drained by now. */
@@ -857,20 +906,28 @@ int collector__run(struct collector *c, volatile sig_atomic_t *stop, int64_t dea
 	 * last windows are built without them held.
 	 */
 	pthread_mutex_lock(&c->queue_lock);
+	publish_counts(c);
 	sampler__release(c->sampler);
 	unwind_cache__stats(c->unwind, &c->unwind_final);
 	unwind_cache__free(c->unwind);
 	c->unwind = NULL;
 	pthread_mutex_unlock(&c->queue_lock);
 	now = now_ns(CLOCK_MONOTONIC);
-	if (now < c->cur_end_ns) {
-		c->cur_end_ns = now;
-		close_window(c, now);
-	} else {
-		close_window(c, c->cur_end_ns);
-		c->cur_end_ns = now;
-		close_window(c, now);
+	if (now >= c->cur_end_ns) {
+		last_err = close_window(c, c->cur_end_ns);
+		if (last_err)
+			log_err("failed to close window %llu at exit: %s; its samples are lost",
+				(unsigned long long)c->seq, strerror(-last_err));
 	}
+	if (!last_err) {
+		c->cur_end_ns = now;
+		last_err = close_window(c, now);
+		if (last_err)
+			log_err("failed to close the last window (%llu) at exit: %s; its samples are lost",
+				(unsigned long long)c->seq, strerror(-last_err));
+	}
+	if (!err)
+		err = last_err;
 
 	pthread_mutex_lock(&c->queue_lock);
 	c->quit = true;
@@ -908,9 +965,7 @@ void collector__stats(struct collector *c, struct collector_stats *ret)
 	pthread_mutex_lock(&c->queue_lock);
 	*ret = c->stats;
 	/* The sampling thread frees the BPF objects and CFI cache under this lock when it stops. */
-	if (c->unwind)
-		unwind_cache__stats(c->unwind, &ret->unwind);
-	else
+	if (!c->unwind)
 		ret->unwind = c->unwind_final;
 	sampler__counters(c->sampler, &ret->bpf);
 	pthread_mutex_unlock(&c->queue_lock);

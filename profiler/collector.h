@@ -54,6 +54,12 @@ struct collector_opts {
 	size_t sym_inflate_bytes; /* one file's inflated DWARF; 0: a quarter of sym_bytes */
 	size_t unwind_bytes; /* CFI table cache cap; 0: the default, 24 MiB */
 	bool proc_labels; /* label samples with cgroup, systemd_unit, container_id */
+	/*
+	 * Time the worker may spend naming one window's user frames; past it the
+	 * rest stay addresses (stats.sym.over_budget), so one window never holds
+	 * the next ones up. 0: no limit.
+	 */
+	int64_t name_budget_ns;
 	const char *const *comments; /* borrowed for the collector's life */
 	size_t nr_comments;
 	collector_window_fn on_window;
@@ -69,7 +75,7 @@ struct collector_stats {
 	uint64_t samples; /* samples counted */
 	uint64_t dropped; /* samples refused by a full aggregate */
 	uint64_t windows; /* windows built */
-	uint64_t windows_dropped; /* windows dropped because the worker fell behind */
+	uint64_t windows_dropped; /* windows dropped because the worker fell behind (each logged) */
 	uint64_t preloads_dropped; /* new-process notices dropped (queue full) */
 	uint64_t maps_errors; /* processes whose mappings could not be read */
 	/* user stacks unwound in user space (stack copy mode) */

@@ -255,16 +255,24 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		st->sym.elf_cached, st->sym.bytes_cached / 1024,
 		(unsigned long long)st->sym.dwarf_unit_evictions);
 	fprintf(stderr,
+		"  debug files: %llu refused as too large, %llu debuglink CRC mismatches; %llu user frames left unnamed past the time budget\n",
+		(unsigned long long)st->sym.debug_too_large,
+		(unsigned long long)st->sym.debuglink_crc_mismatches,
+		(unsigned long long)st->sym.over_budget);
+	fprintf(stderr,
 		"  unwind: %zu CFI tables, %zu KiB, %llu hits, %llu misses, %llu evictions, %llu failures, %llu build-id table resets\n",
 		st->unwind.nr_tables, st->unwind.bytes / 1024, (unsigned long long)st->unwind.hits,
 		(unsigned long long)st->unwind.misses, (unsigned long long)st->unwind.evictions,
 		(unsigned long long)st->unwind.failures, (unsigned long long)st->file_key_resets);
 	fprintf(stderr,
-		"  frames: %llu distinct, %llu unsymbolized (%llu named file+function start, %llu file+address), %llu outside known mappings\n",
+		"  frames: %llu distinct, %llu unsymbolized (%llu named file+function start, %llu file+address), %llu outside known mappings, %llu kernel frames without kallsyms\n",
 		(unsigned long long)w->build.frames, (unsigned long long)w->build.unsymbolized,
 		(unsigned long long)w->build.named_by_start,
 		(unsigned long long)w->build.named_by_address,
-		(unsigned long long)w->build.no_mapping);
+		(unsigned long long)w->build.no_mapping,
+		(unsigned long long)w->build.kernel_unavailable);
+	fprintf(stderr, "  windows: %llu built, %llu dropped (the worker fell behind)\n",
+		(unsigned long long)st->windows, (unsigned long long)st->windows_dropped);
 }
 
 /* The share of user stacks that reached their root, and why the others did not. */

@@ -45,7 +45,7 @@ struct sampler {
 	sampler_fn on_sample;
 	sampler_event_fn on_event;
 	void *ctx;
-	uint64_t bad_records;
+	uint64_t bad_records; /* atomic: counted while polling, read by sampler__counters() */
 	bool stopped;
 	struct sampler_counters final; /* once stopped */
 };
@@ -138,19 +138,24 @@ static int online_cpus(bool *online, unsigned int max, unsigned int *ret_max_cpu
 	return 0;
 }
 
+static void count_bad_record(struct sampler *s)
+{
+	__atomic_fetch_add(&s->bad_records, 1, __ATOMIC_RELAXED);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	const struct smolder_record_hdr *hdr = data;
 	struct sampler *s = ctx;
 
 	if (size < sizeof(*hdr) || hdr->record_bytes > size) {
-		s->bad_records++;
+		count_bad_record(s);
 		return 0;
 	}
 	switch (hdr->kind) {
 	case SMOLDER_REC_SAMPLE:
 		if (hdr->record_bytes < offsetof(struct smolder_sample, ustack)) {
-			s->bad_records++;
+			count_bad_record(s);
 			break;
 		}
 		s->on_sample(data, hdr->record_bytes, s->ctx);
@@ -158,14 +163,14 @@ static int handle_record(void *ctx, void *data, size_t size)
 	case SMOLDER_REC_EXEC:
 	case SMOLDER_REC_EXIT:
 		if (hdr->record_bytes < sizeof(struct smolder_event)) {
-			s->bad_records++;
+			count_bad_record(s);
 			break;
 		}
 		if (s->on_event)
 			s->on_event(data, s->ctx);
 		break;
 	default:
-		s->bad_records++;
+		count_bad_record(s);
 	}
 	return 0;
 }
@@ -439,7 +444,7 @@ void sampler__counters(const struct sampler *s, struct sampler_counters *ret)
 		return;
 	}
 	memset(ret, 0, sizeof(*ret));
-	ret->bad_records = s->bad_records;
+	ret->bad_records = __atomic_load_n(&s->bad_records, __ATOMIC_RELAXED);
 	if (nr_possible <= 0)
 		return;
 	values = calloc((size_t)nr_possible, sizeof(*values));

@@ -129,10 +129,17 @@ static void print_status(const char *path, const struct agent_status *st, bool r
 	printf("  windows written:  %" PRIu64 ", last at %s\n", st->windows_written, a);
 	printf("  pending windows:  %" PRIu64 "%s\n", st->pending_windows,
 	       st->pending_windows ? " (held in memory: the store could not be written)" : "");
+	printf("  dropped windows:  %" PRIu64 " (the worker fell behind), %" PRIu64
+	       " (too many waiting for the store)\n",
+	       st->windows_dropped, st->windows_dropped_store);
 	printf("  samples:          %" PRIu64 ", %" PRIu64 " lost\n", st->samples,
 	       st->lost_samples);
 	printf("  processes:        %" PRIu64 " tracked\n", st->processes);
-	printf("  symbol misses:    %" PRIu64 "\n", st->symbolization_misses);
+	printf("  symbol misses:    %" PRIu64 " (%" PRIu64
+	       " kernel frames without kallsyms, %" PRIu64 " past the naming time budget; %" PRIu64
+	       " debug files too large)\n",
+	       st->symbolization_misses, st->kernel_unavailable, st->frames_over_budget,
+	       st->debug_too_large);
 	format_bytes(st->rss_bytes, a, sizeof(a));
 	printf("  agent cost:       %.1f s CPU, %s RSS\n", st->cpu_seconds, a);
 	format_bytes(st->store_bytes, c, sizeof(c));

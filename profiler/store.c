@@ -980,6 +980,11 @@ int store__write_status(const char *path, const struct agent_status *st)
 	fprintf(f, "store_bytes=%" PRIu64 "\n", st->store_bytes);
 	fprintf(f, "store_files=%" PRIu64 "\n", st->store_files);
 	fprintf(f, "pending_windows=%" PRIu64 "\n", st->pending_windows);
+	fprintf(f, "windows_dropped=%" PRIu64 "\n", st->windows_dropped);
+	fprintf(f, "windows_dropped_store=%" PRIu64 "\n", st->windows_dropped_store);
+	fprintf(f, "kernel_unavailable=%" PRIu64 "\n", st->kernel_unavailable);
+	fprintf(f, "frames_over_budget=%" PRIu64 "\n", st->frames_over_budget);
+	fprintf(f, "debug_too_large=%" PRIu64 "\n", st->debug_too_large);
 	put_line(f, "store_dir", st->store_dir);
 	put_line(f, "last_error", st->last_error);
 	return safefile__commit(out);
@@ -1008,6 +1013,11 @@ static const struct status_key {
 	{"store_bytes", offsetof(struct agent_status, store_bytes), STATUS_U64},
 	{"store_files", offsetof(struct agent_status, store_files), STATUS_U64},
 	{"pending_windows", offsetof(struct agent_status, pending_windows), STATUS_U64},
+	{"windows_dropped", offsetof(struct agent_status, windows_dropped), STATUS_U64},
+	{"windows_dropped_store", offsetof(struct agent_status, windows_dropped_store), STATUS_U64},
+	{"kernel_unavailable", offsetof(struct agent_status, kernel_unavailable), STATUS_U64},
+	{"frames_over_budget", offsetof(struct agent_status, frames_over_budget), STATUS_U64},
+	{"debug_too_large", offsetof(struct agent_status, debug_too_large), STATUS_U64},
 };
 
 static void parse_status_line(struct agent_status *st, char *line)

@@ -147,6 +147,11 @@ struct agent_status {
 	uint64_t store_bytes;
 	uint64_t store_files;
 	uint64_t pending_windows; /* held in memory, not yet written (disk full) */
+	uint64_t windows_dropped; /* closed but never built: the worker fell behind */
+	uint64_t windows_dropped_store; /* built but dropped: too many waiting for the store */
+	uint64_t kernel_unavailable; /* kernel frames left unnamed: no kallsyms */
+	uint64_t frames_over_budget; /* user frames left unnamed past a window's time budget */
+	uint64_t debug_too_large; /* debug files refused unread: too large for their binary */
 	char store_dir[512];
 	char last_error[256]; /* "" when none */
 };

@@ -13,6 +13,13 @@
  * container's debug files are its own; the host's build-id path is tried
  * last when asked (a build-id names the same contents everywhere).
  * Candidates must be regular files and ELF; nothing here keeps an fd.
+ *
+ * Size cap: a debug file is CRC-checked and later read (mapped by libdw)
+ * whole, so one named by a local user could cost seconds of CPU (a 4,000 MB
+ * sparse file: 10 s of CRC). A candidate larger than
+ * sym_debuginfo__max_bytes() of its binary (SYM_DEBUG_SIZE_RATIO times the
+ * binary's size, at least SYM_DEBUG_MIN_BYTES, at most SYM_DEBUG_MAX_BYTES)
+ * is refused after one fstat(), before anything is read, and counted.
  */
 #define _GNU_SOURCE
 #include <elfutils/libdwelf.h>
@@ -34,7 +41,17 @@
 #define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 #define CRC_CHUNK  (1u << 20)
 
-static int open_under(int root_fd, const char *path)
+uint64_t sym_debuginfo__max_bytes(uint64_t binary_bytes)
+{
+	uint64_t max = binary_bytes > SYM_DEBUG_MAX_BYTES / SYM_DEBUG_SIZE_RATIO ?
+			       SYM_DEBUG_MAX_BYTES :
+			       binary_bytes * SYM_DEBUG_SIZE_RATIO;
+
+	return max < SYM_DEBUG_MIN_BYTES ? SYM_DEBUG_MIN_BYTES : max;
+}
+
+/* A regular file of at most max_bytes (-EFBIG past it, nothing read), opened without blocking. */
+static int open_under(int root_fd, const char *path, uint64_t max_bytes)
 {
 	struct open_how how = {
 		.flags = OPEN_FLAGS,
@@ -53,6 +70,10 @@ static int open_under(int root_fd, const char *path)
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max_bytes) {
+		close(fd);
+		return -EFBIG;
 	}
 	return fd;
 }
@@ -80,7 +101,7 @@ out:
 	return ok;
 }
 
-int sym_debuginfo__crc32(int fd, uint32_t *ret)
+int sym_debuginfo__crc32(int fd, uint64_t max_bytes, uint32_t *ret)
 {
 	uLong crc = crc32(0L, Z_NULL, 0);
 	unsigned char *buf;
@@ -103,7 +124,8 @@ int sym_debuginfo__crc32(int fd, uint32_t *ret)
 			break;
 		crc = crc32(crc, buf, (uInt)n);
 		pos += n;
-		if ((uint64_t)pos > SYM_ELF_MAX_FILE_BYTES) {
+		/* The file may grow while it is read: the cap holds all the same. */
+		if ((uint64_t)pos > max_bytes) {
 			err = -EFBIG;
 			goto out;
 		}
@@ -114,17 +136,20 @@ out:
 	return err;
 }
 
-static int try_build_id(int root_fd, const char *debug_root, const struct sym_elf_file *f)
+static int try_build_id(int root_fd, const struct sym_debug_query *q, const struct sym_elf_file *f,
+			struct sym_debug_refusals *refused)
 {
 	char path[4096];
 	size_t n;
 	int fd;
 
-	n = (size_t)snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", debug_root,
+	n = (size_t)snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", q->debug_root,
 			     f->build_id_hex, f->build_id_hex + 2);
 	if (n >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open_under(root_fd, path);
+	fd = open_under(root_fd, path, sym_debuginfo__max_bytes(q->binary_bytes));
+	if (fd == -EFBIG)
+		refused->too_large++;
 	if (fd < 0)
 		return fd;
 	if (!build_id_matches(fd, f->build_id, f->build_id_len)) {
@@ -134,18 +159,21 @@ static int try_build_id(int root_fd, const char *debug_root, const struct sym_el
 	return fd;
 }
 
-static int try_debuglink(int root_fd, const char *path, const struct sym_elf_file *f,
-			 unsigned int *mismatches)
+static int try_debuglink(const struct sym_debug_query *q, const char *path,
+			 const struct sym_elf_file *f, struct sym_debug_refusals *refused)
 {
+	uint64_t max_bytes = sym_debuginfo__max_bytes(q->binary_bytes);
 	uint32_t crc;
 	int fd;
 
-	fd = open_under(root_fd, path);
+	fd = open_under(q->root_fd, path, max_bytes);
+	if (fd == -EFBIG)
+		refused->too_large++;
 	if (fd < 0)
 		return fd;
-	if (sym_debuginfo__crc32(fd, &crc) || crc != f->debuglink_crc ||
+	if (sym_debuginfo__crc32(fd, max_bytes, &crc) || crc != f->debuglink_crc ||
 	    !build_id_matches(fd, NULL, 0)) {
-		(*mismatches)++;
+		refused->crc_mismatches++;
 		close(fd);
 		return -ENOENT;
 	}
@@ -153,7 +181,7 @@ static int try_debuglink(int root_fd, const char *path, const struct sym_elf_fil
 }
 
 static int find_by_debuglink(const struct sym_debug_query *q, const struct sym_elf_file *f,
-			     unsigned int *mismatches)
+			     struct sym_debug_refusals *refused)
 {
 	char dir[4096], path[8192];
 	const char *slash;
@@ -179,7 +207,7 @@ static int find_by_debuglink(const struct sym_debug_query *q, const struct sym_e
 		/* The binary itself may carry its own name as debuglink: it has no DWARF. */
 		if (!strcmp(path, q->binary_path))
 			continue;
-		fd = try_debuglink(q->root_fd, path, f, mismatches);
+		fd = try_debuglink(q, path, f, refused);
 		if (fd >= 0 || fd == -ENOMEM)
 			return fd;
 	}
@@ -187,25 +215,25 @@ static int find_by_debuglink(const struct sym_debug_query *q, const struct sym_e
 }
 
 int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f, int *ret_fd,
-			enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches)
+			enum sym_debug_source *ret_source, struct sym_debug_refusals *ret_refused)
 {
-	unsigned int mismatches = 0;
+	struct sym_debug_refusals refused = {};
 	int fd = -ENOENT;
 
 	if (f->build_id_len) {
-		fd = try_build_id(q->root_fd, q->debug_root, f);
+		fd = try_build_id(q->root_fd, q, f, &refused);
 		if (fd >= 0) {
 			*ret_source = SYM_DEBUG_BUILD_ID;
 			goto out;
 		}
 	}
-	fd = find_by_debuglink(q, f, &mismatches);
+	fd = find_by_debuglink(q, f, &refused);
 	if (fd >= 0) {
 		*ret_source = SYM_DEBUG_DEBUGLINK;
 		goto out;
 	}
 	if (f->build_id_len && q->root_fd >= 0 && q->host_build_id) {
-		fd = try_build_id(-1, q->debug_root, f);
+		fd = try_build_id(-1, q, f, &refused);
 		if (fd >= 0) {
 			*ret_source = SYM_DEBUG_BUILD_ID;
 			goto out;
@@ -213,7 +241,7 @@ int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_fi
 	}
 	fd = -ENOENT;
 out:
-	*ret_crc_mismatches = mismatches;
+	*ret_refused = refused;
 	if (fd < 0)
 		return fd == -ENOMEM ? fd : -ENOENT;
 	*ret_fd = fd;

@@ -95,6 +95,7 @@ struct file_entry {
 	/* Where elf's DWARF is, kept open until an address of elf is looked up. */
 	int debug_fd;
 	enum sym_debug_source debug_source;
+	uint64_t binary_bytes; /* the file's size: caps its debug file's */
 };
 
 struct binding {
@@ -147,6 +148,7 @@ struct symbolizer {
 	struct sym_perfmaps *perfmaps; /* JIT perf maps, perfmap.c */
 
 	struct symbolizer_stats stats;
+	int64_t deadline_mono_ns; /* 0: none; see symbolizer__set_deadline() */
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -430,6 +432,12 @@ static int debuginfod_fetch(struct symbolizer *s, const struct sym_elf_file *f)
  * under pid's root or the host's. The fd is kept; debug_load() parses it when
  * an address of e is first looked up, so a file never sampled costs no DWARF.
  */
+static void count_refusals(struct symbolizer *s, const struct sym_debug_refusals *r)
+{
+	s->stats.debuglink_crc_mismatches += r->crc_mismatches;
+	s->stats.debug_too_large += r->too_large;
+}
+
 static void debug_locate(struct symbolizer *s, struct file_entry *e, int fd, pid_t pid,
 			 const char *binary_path)
 {
@@ -438,8 +446,9 @@ static void debug_locate(struct symbolizer *s, struct file_entry *e, int fd, pid
 		.root_fd = -1,
 		.binary_path = binary_path,
 		.host_build_id = true,
+		.binary_bytes = e->binary_bytes,
 	};
-	unsigned int mismatches = 0;
+	struct sym_debug_refusals refused = {};
 	char path[64];
 
 	e->debug_fd = -1;
@@ -457,9 +466,9 @@ static void debug_locate(struct symbolizer *s, struct file_entry *e, int fd, pid
 		snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
 		q.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (sym_debuginfo__find(&q, e->elf, &e->debug_fd, &e->debug_source, &mismatches))
+	if (sym_debuginfo__find(&q, e->elf, &e->debug_fd, &e->debug_source, &refused))
 		e->debug_fd = -1;
-	s->stats.debuglink_crc_mismatches += mismatches;
+	count_refusals(s, &refused);
 	if (q.root_fd >= 0)
 		close(q.root_fd);
 }
@@ -474,11 +483,12 @@ static void debug_load(struct symbolizer *s, struct file_entry *e)
 		.debug_root = s->debug_root,
 		.root_fd = -1,
 		.host_build_id = true,
+		.binary_bytes = e->binary_bytes,
 	};
 	struct sym_elf_file *f = e->elf;
 	enum sym_debug_source source = e->debug_source;
 	const char *what = f->build_id_len ? f->build_id_hex : "a file without build-id";
-	unsigned int mismatches = 0;
+	struct sym_debug_refusals refused = {};
 	int dfd = e->debug_fd, err;
 
 	if (f->debug_tried)
@@ -500,9 +510,9 @@ static void debug_load(struct symbolizer *s, struct file_entry *e)
 			s->stats.dwarf_too_large++;
 		else
 			s->stats.dwarf_failures++;
-		if (sym_debuginfo__find(&q, f, &dfd, &source, &mismatches))
+		if (sym_debuginfo__find(&q, f, &dfd, &source, &refused))
 			dfd = -1;
-		s->stats.debuglink_crc_mismatches += mismatches;
+		count_refusals(s, &refused);
 	}
 	if (dfd < 0) {
 		dfd = debuginfod_fetch(s, f);
@@ -593,6 +603,7 @@ static int file_load_fd(struct symbolizer *s, int fd, pid_t pid, const char *wha
 	}
 	e->elf = elf;
 	elf = NULL;
+	e->binary_bytes = (uint64_t)st.st_size;
 	debug_locate(s, e, fd, pid, what);
 	file_insert(s, e);
 	*ret = e;
@@ -707,12 +718,16 @@ int sym_maps__open_debug(pid_t pid, const struct sym_map_entry *m, int fd, int *
 		.binary_path = m->path[0] == '/' ? m->path : NULL,
 		.host_build_id = true,
 	};
+	struct sym_debug_refusals refused;
 	enum sym_debug_source source;
 	struct sym_elf_file *f = NULL;
-	unsigned int mismatches = 0;
+	struct stat st;
 	char root[32];
 	int err;
 
+	if (fstat(fd, &st))
+		return -errno;
+	q.binary_bytes = (uint64_t)st.st_size;
 	err = sym_elf__parse_fd(fd, &f);
 	if (err)
 		return err;
@@ -720,7 +735,7 @@ int sym_maps__open_debug(pid_t pid, const struct sym_map_entry *m, int fd, int *
 		snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 		q.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
-	err = sym_debuginfo__find(&q, f, ret_fd, &source, &mismatches);
+	err = sym_debuginfo__find(&q, f, ret_fd, &source, &refused);
 	if (q.root_fd >= 0)
 		close(q.root_fd);
 	sym_elf__free(f);
@@ -1100,6 +1115,21 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
 	return file_for_mapping(s, pid, m, &f, &e);
 }
 
+void symbolizer__set_deadline(struct symbolizer *s, int64_t deadline_mono_ns)
+{
+	s->deadline_mono_ns = deadline_mono_ns;
+}
+
+static bool past_deadline(const struct symbolizer *s)
+{
+	struct timespec ts;
+
+	if (!s->deadline_mono_ns)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec >= s->deadline_mono_ns;
+}
+
 int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
 		     struct sym_result *ret)
 {
@@ -1115,6 +1145,10 @@ int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry
 	if (addr < m->start || addr >= m->end) {
 		err = -EINVAL;
 		goto out;
+	}
+	if (past_deadline(s)) {
+		s->stats.over_budget++;
+		goto out_done;
 	}
 	/* A file that cannot be read leaves the address unnamed, not the sample lost. */
 	if (file_for_mapping(s, pid, m, &f, &e) || !f) {

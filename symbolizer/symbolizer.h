@@ -130,10 +130,12 @@ struct symbolizer_stats {
 	uint64_t debug_debuginfod; /* downloaded (or cached) by debuginfod */
 	uint64_t debug_none; /* nothing found (symbol tables only) */
 	uint64_t debuglink_crc_mismatches; /* debuglink candidates rejected */
+	uint64_t debug_too_large; /* debug files refused unread: larger than their binary allows */
 	uint64_t dwarf_failures; /* debug files found but unusable, or units that failed */
 	uint64_t dwarf_too_large; /* debug files read for symbols only: over max_inflate_bytes */
 	uint64_t dwarf_unit_evictions; /* DWARF units unloaded to stay under max_unit_bytes */
 	uint64_t debuginfod_timeouts; /* debuginfod queries cut short by the time limit */
+	uint64_t over_budget; /* user lookups past the deadline, left unnamed */
 };
 
 enum sym_log_level {
@@ -211,6 +213,13 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
  */
 int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
 		     struct sym_result *ret);
+
+/*
+ * Bounds the time user lookups may take: past deadline_mono_ns
+ * (CLOCK_MONOTONIC; 0 for none), symbolizer__user() reads nothing and names
+ * nothing (nr_frames 0, counted in over_budget) until a later deadline is set.
+ */
+void symbolizer__set_deadline(struct symbolizer *s, int64_t deadline_mono_ns);
 
 /*
  * Names an ELF virtual address of the file at path (for `smolder symbolize --elf`, tests).

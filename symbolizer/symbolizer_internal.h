@@ -31,6 +31,10 @@
 #define SYM_DWARF_MAX_DIES	  (64u << 20) /* DIEs walked per unit */
 #define SYM_DWARF_MAX_DEPTH	  128 /* DIE nesting followed */
 #define SYM_DEBUGDATA_MAX_BYTES	  (256u << 20) /* MiniDebugInfo inflated at most */
+/* A separate debug file is read only up to sym_debuginfo__max_bytes() of its binary. */
+#define SYM_DEBUG_SIZE_RATIO 32u /* times the binary's size */
+#define SYM_DEBUG_MIN_BYTES  (64ull << 20) /* whatever the binary's size */
+#define SYM_DEBUG_MAX_BYTES  (2ull << 30) /* whatever the binary's size */
 
 /*
  * Reads a whole /proc (or any) text file into a NUL-terminated buffer of at
@@ -280,20 +284,35 @@ struct sym_debug_query {
 	int root_fd; /* /proc/PID/root (O_PATH) for a process, -1 for the host */
 	const char *binary_path; /* path of the binary under that root; NULL if unknown */
 	bool host_build_id; /* after the root, try the host's debug_root by build-id */
+	uint64_t binary_bytes; /* the binary's size: caps its debug file's */
+};
+
+/* Debug file candidates refused by sym_debuginfo__find(). */
+struct sym_debug_refusals {
+	unsigned int crc_mismatches; /* debuglink candidates whose CRC (or ELF) did not match */
+	unsigned int too_large; /* candidates over sym_debuginfo__max_bytes(), never read */
 };
 
 /*
  * Opens the separate debug file of f: by build-id under debug_root, then
  * by .gnu_debuglink (CRC32 checked) next to the binary, in its .debug/ and
  * under debug_root. Paths under root_fd are resolved inside it
- * (RESOLVE_IN_ROOT). Returns 0 with *ret_fd and *ret_source, -ENOENT when
- * none is found, -ENOMEM. *ret_crc_mismatches counts debuglink candidates
- * rejected.
+ * (RESOLVE_IN_ROOT). Candidates over sym_debuginfo__max_bytes(q->binary_bytes)
+ * are refused unread. Returns 0 with *ret_fd and *ret_source, -ENOENT when
+ * none is found, -ENOMEM. *ret_refused counts the candidates rejected.
  */
 int sym_debuginfo__find(const struct sym_debug_query *q, const struct sym_elf_file *f, int *ret_fd,
-			enum sym_debug_source *ret_source, unsigned int *ret_crc_mismatches);
-/* CRC-32 (as .gnu_debuglink uses) of a whole open file. Returns 0 or a negative errno. */
-int sym_debuginfo__crc32(int fd, uint32_t *ret);
+			enum sym_debug_source *ret_source, struct sym_debug_refusals *ret_refused);
+/*
+ * The largest debug file read for a binary of binary_bytes:
+ * SYM_DEBUG_SIZE_RATIO times it, within [SYM_DEBUG_MIN_BYTES, SYM_DEBUG_MAX_BYTES].
+ */
+uint64_t sym_debuginfo__max_bytes(uint64_t binary_bytes);
+/*
+ * CRC-32 (as .gnu_debuglink uses) of a whole open file of at most max_bytes.
+ * Returns 0, -EFBIG past max_bytes, or a negative errno.
+ */
+int sym_debuginfo__crc32(int fd, uint64_t max_bytes, uint32_t *ret);
 
 /*
  * Demangles a C++ or Rust symbol (libiberty). Returns a malloc()ed string

@@ -11,6 +11,9 @@
  * that had failed and on, each stored under its own start time and each
  * whole one naming the workload, and SIGTERM exits 0 with nothing lost.
  *
+ * And when the last window (SIGTERM) finds the store full, the agent logs
+ * that it is lost and exits non-zero.
+ *
  * The teardown kills what the test started and unmounts and removes the
  * tmpfs, also when an assertion fails. Nothing here is timed: the test
  * waits for log lines and files, with a generous bound so a hung agent
@@ -230,6 +233,25 @@ static bool named_by_start(const char *path, int64_t time_nanos)
 	return len > slen && !strcmp(path + len - slen, stamp);
 }
 
+/* A fresh 16 MiB tmpfs at disk.mnt for the store, and disk.log named log_name; skips without. */
+static void mount_store(const char *log_name)
+{
+	char mnt[64];
+
+	snprintf(disk.log, sizeof(disk.log), "%s", itest_path(log_name));
+	snprintf(mnt, sizeof(mnt), "/tmp/smolder-itest-disk-XXXXXX");
+	assert_non_null(mkdtemp(mnt));
+	snprintf(disk.mnt, sizeof(disk.mnt), "%s", mnt);
+	if (mount("smolder-itest", disk.mnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "size=16m,mode=0750")) {
+		print_message("skipped: cannot mount a tmpfs on %s: %s\n", disk.mnt,
+			      strerror(errno));
+		disk.skipped = true;
+		skip();
+	}
+	disk.mounted = true;
+}
+
 static void test_disk_full(void **state)
 {
 	const char *args[] = {"--window", "2", "-F", "199"}; /* WINDOW_S */
@@ -238,23 +260,12 @@ static void test_disk_full(void **state)
 	struct log_summary sum;
 	struct itest_files f;
 	struct statvfs sv;
-	char mnt[64], filler[128];
+	char filler[128];
 	size_t n_full, nr_kept, i, j;
 	pid_t wl_pid;
 	int status;
 
-	snprintf(disk.log, sizeof(disk.log), "%s", itest_path("disk.log"));
-	snprintf(mnt, sizeof(mnt), "/tmp/smolder-itest-disk-XXXXXX");
-	assert_non_null(mkdtemp(mnt));
-	snprintf(disk.mnt, sizeof(disk.mnt), "%s", mnt);
-	if (mount("smolder-itest", disk.mnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "size=16m,mode=0750")) {
-		print_message("test_disk_full: skipped: cannot mount a tmpfs on %s: %s\n", disk.mnt,
-			      strerror(errno));
-		disk.skipped = true;
-		skip();
-	}
-	disk.mounted = true;
+	mount_store("disk.log");
 	snprintf(filler, sizeof(filler), "%s/filler", disk.mnt);
 
 	disk.workload = wl_pid = itest_spawn(wl_argv);
@@ -364,6 +375,40 @@ static void test_disk_full(void **state)
 	itest_free_files(&f);
 }
 
+/*
+ * The last window, closed by SIGTERM, cannot be written (the store filled
+ * up right before): the agent says so in its log, naming the window and
+ * ENOSPC, and exits non-zero.
+ */
+static void test_last_window_unwritable(void **state)
+{
+	const char *args[] = {"--window", "60", "-F", "199"};
+	char *wl_argv[] = {WORKLOAD_SHARES, "30", NULL};
+	char filler[128];
+	const char *text;
+	int status, i;
+
+	mount_store("last.log");
+	snprintf(filler, sizeof(filler), "%s/filler", disk.mnt);
+	disk.workload = itest_spawn(wl_argv);
+	disk.agent = itest_start_agent(disk.mnt, disk.log, args, 4);
+	for (i = 0; i < WAIT_LIMIT_S * 10 && !strstr(itest_read_log(disk.log), "agent: "); i++)
+		usleep(100 * 1000);
+	assert_true(agent_alive());
+	/* Samples of the workload in the open window, then no room for it. */
+	sleep(1);
+	assert_int_equal(fill(filler), ENOSPC);
+	kill(disk.agent, SIGTERM);
+	status = itest_wait(disk.agent);
+	disk.agent = 0;
+	text = itest_read_log(disk.log);
+	if (status == 0 || !strstr(text, "could not be stored before exit and are lost") ||
+	    !strstr(text, strerror(ENOSPC)))
+		fail_msg("agent exited %d; want non-zero and the lost window logged:\n%s", status,
+			 text);
+	assert_int_equal(itest_count_windows(disk.mnt), 0);
+}
+
 static int teardown(void **state)
 {
 	if (disk.agent > 0) {
@@ -391,6 +436,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_disk_full, teardown),
+		cmocka_unit_test_teardown(test_last_window_unwritable, teardown),
 	};
 	int ret;
 

@@ -8,7 +8,8 @@
 # - its debug info split off (objcopy --only-keep-debug) into a build-id tree
 #   under dwarf_root/, and the binary stripped to .dynsym (strip --strip-all);
 # - a stripped copy with .gnu_debuglink next to its debug file, and one whose
-#   debug file was changed after linking (CRC mismatch);
+#   debug file was changed after linking (CRC mismatch), and one in huge/
+#   whose debug file the test makes a 4000 MB sparse file (refused unread);
 # - dwarf_inline_mini: the stripped binary with MiniDebugInfo (.gnu_debugdata,
 #   an xz'ed symbol-table-only ELF, as Fedora builds them; needs xz);
 # - dwarf_lto: two units, -flto, cross-unit inlining;
@@ -25,9 +26,9 @@ add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 		${DW_OUT}/dwarf_inline_zstd_empty
 		${DW_OUT}/link/dwarf_inline ${DW_OUT}/link/dwarf_inline.debug
 		${DW_OUT}/badcrc/dwarf_inline ${DW_OUT}/badcrc/dwarf_inline.debug
-		${DW_OUT}/dwarf_root/.stamp ${DW_OUT}/dwarf_inline_mini
+		${DW_OUT}/huge/dwarf_inline ${DW_OUT}/dwarf_root/.stamp ${DW_OUT}/dwarf_inline_mini
 	COMMAND ${CMAKE_COMMAND} -E rm -rf ${DW_OUT}
-	COMMAND ${CMAKE_COMMAND} -E make_directory ${DW_OUT}/link ${DW_OUT}/badcrc
+	COMMAND ${CMAKE_COMMAND} -E make_directory ${DW_OUT}/link ${DW_OUT}/badcrc ${DW_OUT}/huge
 		${DW_OUT}/dwarf_root ${DW_OUT}/empty_root
 	COMMAND ${SMOLDER_FIXTURE_CC} ${DW_FLAGS} -o ${DW_OUT}/dwarf_inline ${DW_SRC}/inline.c
 	COMMAND ${SMOLDER_FIXTURE_CC} ${DW_FLAGS} -gz=zlib -o ${DW_OUT}/dwarf_inline_zlib
@@ -48,6 +49,7 @@ add_custom_command(OUTPUT ${DW_OUT}/dwarf_inline ${DW_OUT}/dwarf_inline_zlib
 		--add-gnu-debuglink=dwarf_inline.debug ${DW_OUT}/dwarf_inline_stripped
 		${DW_OUT}/link/dwarf_inline
 	COMMAND ${CMAKE_COMMAND} -E copy ${DW_OUT}/link/dwarf_inline ${DW_OUT}/badcrc/
+	COMMAND ${CMAKE_COMMAND} -E copy ${DW_OUT}/link/dwarf_inline ${DW_OUT}/huge/
 	COMMAND ${CMAKE_COMMAND} -E copy ${DW_OUT}/dwarf_inline.debug ${DW_OUT}/badcrc/
 	COMMAND sh ${DW_SRC}/append_byte.sh ${DW_OUT}/badcrc/dwarf_inline.debug
 	COMMAND sh ${DW_SRC}/add_minidebuginfo.sh ${DW_OUT}/dwarf_inline

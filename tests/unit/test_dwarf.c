@@ -3,7 +3,8 @@
  * Unit tests of the symbolizer's DWARF support (no root): file:line:column
  * and inline chains of fixture binaries built by tests/unit/dwarf.cmake, with
  * the debug info in the binary, compressed (zlib, zstd), split off and found
- * by build-id or .gnu_debuglink (a CRC mismatch rejected), MiniDebugInfo
+ * by build-id or .gnu_debuglink (a CRC mismatch rejected, a debug file far
+ * larger than its binary refused before reading it), MiniDebugInfo
  * symbols (.gnu_debugdata), across LTO units,
  * and C++ names demangled. Ground truth: the fixtures print the addresses
  * (return address of the innermost call, function entries) and the expected
@@ -13,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -298,6 +301,45 @@ static void test_stripped_and_bad_crc(void **state)
 }
 
 /*
+ * A .gnu_debuglink naming a 4000 MB sparse file: refused by its size (fstat)
+ * before any CRC is computed, counted, and the binary still looked up
+ * quickly (the CRC of 4000 MB of zeros takes seconds).
+ */
+static void test_debuglink_too_large(void **state)
+{
+	struct symbolizer_opts opts = {.debug_root = DW_OUT "/empty_root", .no_debuginfod = true};
+	const char *debug = DW_OUT "/huge/dwarf_inline.debug";
+	struct symbolizer_stats st;
+	struct timespec t0, t1;
+	struct symbolizer *s;
+	struct sym_result r;
+	uint64_t ret_addr, outer;
+	double secs;
+	int fd;
+
+	run_fixture(DW_OUT "/dwarf_inline", &ret_addr, &outer);
+	fd = open(debug, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4000LL << 20), 0);
+	close(fd);
+	s = symbolizer__new(&opts);
+	assert_non_null(s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(symbolizer__elf(s, DW_OUT "/huge/dwarf_inline", ret_addr - 1, &r), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	symbolizer__stats(s, &st);
+	unlink(debug);
+	assert_int_equal(r.nr_frames, 0);
+	assert_int_equal(st.debug_too_large, 1);
+	assert_int_equal(st.debuglink_crc_mismatches, 0);
+	assert_int_equal(st.debug_none, 1);
+	if (secs > 1.0)
+		fail_msg("looking up a binary with a huge debug file took %.2f s", secs);
+	symbolizer__free(s);
+}
+
+/*
  * MiniDebugInfo: the stripped binary plus .gnu_debugdata names its local
  * functions (outer() is not exported) from the xz'ed symbol table, without
  * file:line, and without looking any further.
@@ -524,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_split_build_id),
 		cmocka_unit_test(test_split_debuglink),
 		cmocka_unit_test(test_stripped_and_bad_crc),
+		cmocka_unit_test(test_debuglink_too_large),
 		cmocka_unit_test(test_minidebuginfo),
 		cmocka_unit_test(test_lto),
 		cmocka_unit_test(test_cxx_demangle),

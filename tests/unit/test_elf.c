@@ -151,6 +151,36 @@ static void test_nopie_child(void **state)
 }
 
 /*
+ * Past the deadline a user lookup reads nothing and names nothing, counted
+ * in over_budget; with no deadline the same address is named again.
+ */
+static void test_deadline(void **state)
+{
+	struct symbolizer *s = symbolizer__new(NULL);
+	struct symbolizer_stats st;
+	const struct sym_map_entry *m;
+	struct fixture_child c;
+	struct sym_result res;
+
+	assert_non_null(s);
+	child_start(SYM_FIXTURE_PIE, &c);
+	m = sym_maps__find(&c.maps, c.alpha_runtime);
+	assert_non_null(m);
+	symbolizer__set_deadline(s, 1);
+	assert_int_equal(symbolizer__user(s, c.pid, m, c.alpha_runtime, &res), 0);
+	assert_int_equal(res.nr_frames, 0);
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.over_budget, 1);
+	assert_int_equal(st.elf_misses, 0);
+	symbolizer__set_deadline(s, 0);
+	assert_named(s, c.pid, m, c.alpha_runtime, "smolder_fixture_alpha");
+	symbolizer__stats(s, &st);
+	assert_int_equal(st.over_budget, 1);
+	child_stop(&c);
+	symbolizer__free(s);
+}
+
+/*
  * Synthetic mappings of the PIE fixture in this process's name (pid = self,
  * so the file is reached through /proc/self/root): another load bias, then
  * a file offset no PT_LOAD covers.
@@ -664,6 +694,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pie_child),
 		cmocka_unit_test(test_nopie_child),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_synthetic_normalization),
 		cmocka_unit_test(test_shared_library),
 		cmocka_unit_test(test_stripped_library),
