@@ -634,6 +634,8 @@ static void build_window(struct collector *c, struct pending_window *pw)
 	meta.extra_labels = (const char *const *)labels;
 	meta.nr_extra_labels = nr_labels;
 
+	/* JIT names as the perf maps were when the window ended. */
+	symbolizer__set_time(c->sym, (uint64_t)pw->end_mono_ns);
 	err = profile_build(pw->agg, &src, c->sym, &meta, &b, &pw->w.build);
 	if (err) {
 		log_err("failed to build the profile of window %llu: %s",
@@ -733,6 +735,7 @@ struct collector *collector__new(const struct collector_opts *opts)
 	c->sym = symbolizer__new(&(struct symbolizer_opts){
 		.max_bytes = opts->sym_bytes,
 		.max_inflate_bytes = opts->sym_inflate_bytes,
+		.log = log_symbolizer,
 	});
 	c->cur = aggregate__new(opts->agg_bytes);
 	c->next = aggregate__new(opts->agg_bytes);

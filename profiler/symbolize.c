@@ -217,16 +217,6 @@ static int symbolize_one(struct symbolize_ctx *c, const char *text)
 	return 0;
 }
 
-static void sym_log_cb(enum sym_log_level level, const char *msg, void *ctx)
-{
-	if (level == SYM_LOG_WARN)
-		log_warn("%s, ignoring", msg);
-	else if (level == SYM_LOG_INFO)
-		log_info("%s", msg);
-	else
-		log_debug("%s", msg);
-}
-
 int cmd_symbolize(int argc, char **argv)
 {
 	struct symbolize_opts o = {0};
@@ -244,7 +234,7 @@ int cmd_symbolize(int argc, char **argv)
 	ret = 1;
 	so.no_inlines = o.no_inlines;
 	so.debug_root = o.debug_root;
-	so.log = sym_log_cb;
+	so.log = log_symbolizer;
 	/*
 	 * One file, one run, like llvm-symbolizer: its whole DWARF may be held
 	 * (python3.11-dbg's sections inflate to 21 MiB, past the agent's caps).
