@@ -205,8 +205,9 @@ static void builder_free(struct map_builder *b)
 }
 
 /*
- * Adds line s[0..eol) when it is an entry and the budget holds it (each is
- * charged two pieces, as resolving can split an older one in two).
+ * Adds line s[0..eol) when it is an entry and the budget holds it: its piece
+ * and its name. (A line inside an older one splits it in two: one piece more,
+ * not charged, so a map of such lines may pass the budget by 24 bytes each.)
  */
 static int builder_line(struct map_builder *b, const char *s, const char *eol)
 {
@@ -218,7 +219,7 @@ static int builder_line(struct map_builder *b, const char *s, const char *eol)
 		eol = s + SYM_PERFMAP_MAX_LINE;
 	if (!parse_line(s, eol, &sym, &name, &name_len))
 		return 0;
-	charge = 2 * sizeof(sym) + name_len + 1;
+	charge = sizeof(sym) + name_len + 1;
 	if (b->nr >= SYM_PERFMAP_MAX_SYMS || charge > b->budget - b->charged) {
 		b->refused++;
 		return 0;

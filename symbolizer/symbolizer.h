@@ -159,7 +159,7 @@ struct symbolizer_opts {
 	size_t max_perfmaps; /* processes whose JIT perf map is kept; 0 means the default, 128 */
 	size_t max_perfmap_bytes; /* memory for perf maps; 0 means the default, 128 MiB */
 	/* One process's perf map: file bytes read, and memory held; 0 means the default,
-	 * 64 MiB (never more than max_perfmap_bytes). */
+	 * 96 MiB (never more than max_perfmap_bytes). */
 	size_t max_perfmap_proc_bytes;
 	/* Separate debug files: root of the build-id tree and of debuglink paths; NULL means
 	 * /usr/lib/debug (tests pass a directory of their own). */

@@ -282,7 +282,7 @@ int sym_proc__open_in_root(pid_t pid, const char *path, int extra_flags, int *re
 
 /* JIT perf maps (/tmp/perf-PID.map): see perfmap.c. */
 #define SYM_PERFMAP_MAX_BYTES \
-	(64u << 20) /* default per-process cap: file bytes read, memory held */
+	(96u << 20) /* default per-process cap: file bytes read, memory held */
 #define SYM_PERFMAP_MAX_LINE 2048u /* bytes of a line looked at; the rest is skipped */
 #define SYM_PERFMAP_MAX_SYMS 4000000u /* entries kept from one perf map */
 #define SYM_PERFMAP_MAX_NAME 1024u /* longer names are cut at a UTF-8 boundary */
