@@ -28,8 +28,10 @@
  * read by the first look at or after T; the first lookup of a process at a
  * new T makes that look when none happened since T. An address that no such
  * line covers takes the oldest later line that does. Chunks that count at T
- * are folded into base once FOLD_CHUNKS of them pile up (times only go
- * forward), and at MAX_CHUNKS the oldest are folded whatever T.
+ * are folded once FOLD_CHUNKS of them pile up (times only go forward): into
+ * one chunk while they hold less than a quarter of base's bytes (so a big
+ * map is not copied for a little growth), else into base; at MAX_CHUNKS the
+ * oldest half are folded into base whatever T.
  *
  * Caps: per process, max_proc_bytes of file read (later bytes are refused,
  * counted once) and of memory held (lines past it are refused, counted); in
@@ -721,14 +723,17 @@ static void enforce_caps(struct sym_perfmaps *c, struct perfmap_proc *keep)
 	}
 }
 
-/* Folds e's oldest nr chunks (and base) into base. */
-static int proc_fold(struct sym_perfmaps *c, struct perfmap_proc *e, size_t nr)
+/*
+ * Folds e's oldest nr chunks: into base, or (into_base false) into one chunk
+ * that takes the place of the first (its previous look is the oldest).
+ */
+static int proc_fold(struct sym_perfmaps *c, struct perfmap_proc *e, size_t nr, bool into_base)
 {
 	struct sym_perfmap *maps[MAX_CHUNKS + 1], *folded = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, keep = into_base ? 0 : 1;
 	int err;
 
-	if (e->base)
+	if (into_base && e->base)
 		maps[n++] = e->base;
 	for (i = 0; i < nr; i++)
 		maps[n++] = e->chunks[i].map;
@@ -737,9 +742,12 @@ static int proc_fold(struct sym_perfmaps *c, struct perfmap_proc *e, size_t nr)
 		return err;
 	for (i = 0; i < n; i++)
 		sym_perfmap__free(maps[i]);
-	e->base = folded;
-	memmove(&e->chunks[0], &e->chunks[nr], (e->nr_chunks - nr) * sizeof(e->chunks[0]));
-	e->nr_chunks -= nr;
+	if (into_base)
+		e->base = folded;
+	else
+		e->chunks[0].map = folded;
+	memmove(&e->chunks[keep], &e->chunks[nr], (e->nr_chunks - nr) * sizeof(e->chunks[0]));
+	e->nr_chunks -= nr - keep;
 	proc_account(c, e);
 	return 0;
 }
@@ -754,11 +762,11 @@ static bool chunk_counts(const struct sym_perfmaps *c, const struct perfmap_chun
 static int proc_add_chunk(struct sym_perfmaps *c, struct perfmap_proc *e, struct sym_perfmap *map,
 			  uint64_t prev_look_ns)
 {
-	size_t counting = 0;
+	size_t counting = 0, bytes = 0, i;
 	int err = 0;
 
 	if (e->nr_chunks == MAX_CHUNKS)
-		err = proc_fold(c, e, MAX_CHUNKS / 2);
+		err = proc_fold(c, e, MAX_CHUNKS / 2, true);
 	if (err) {
 		sym_perfmap__free(map);
 		return err;
@@ -766,11 +774,20 @@ static int proc_add_chunk(struct sym_perfmaps *c, struct perfmap_proc *e, struct
 	e->chunks[e->nr_chunks++] =
 		(struct perfmap_chunk){.map = map, .prev_look_ns = prev_look_ns};
 	proc_account(c, e);
+	/* Counting now, it counts for every later time: base as it is, no copy. */
+	if (!e->base && chunk_counts(c, &e->chunks[0])) {
+		e->base = e->chunks[0].map;
+		memmove(&e->chunks[0], &e->chunks[1], (e->nr_chunks - 1) * sizeof(e->chunks[0]));
+		e->nr_chunks--;
+	}
 	while (counting < e->nr_chunks && chunk_counts(c, &e->chunks[counting]))
 		counting++;
-	if (counting >= FOLD_CHUNKS)
-		err = proc_fold(c, e, counting);
-	return err;
+	if (counting < FOLD_CHUNKS)
+		return 0;
+	for (i = 0; i < counting; i++)
+		bytes += e->chunks[i].map->bytes;
+	/* Small growth of a big map: fold the growth alone, not a second copy of base. */
+	return proc_fold(c, e, counting, !e->base || bytes * 4 >= e->base->bytes);
 }
 
 /* Appends up to SYM_PERFMAP_MAX_LINE bytes of a line to e's partial line. */
