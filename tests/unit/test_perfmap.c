@@ -432,6 +432,42 @@ static void test_appended_bytes_read_once(void **state)
 	remove_map(pid);
 }
 
+/* Many reads, folded together and into the base as they pile up: the latest line still wins. */
+static void test_reads_folded(void **state)
+{
+	struct sym_perfmaps_opts opts = {.reread_ns = 1};
+	struct symbolizer_stats st = {0};
+	char line[96], want[32];
+	struct sym_perfmaps *c;
+	pid_t pid = getpid();
+	int k, j;
+
+	write_map(pid, "1000 100 gen_0\n", "w");
+	c = sym_perfmaps__new(&opts);
+	assert_non_null(c);
+	for (k = 1; k <= 40; k++) {
+		snprintf(line, sizeof(line), "1000 100 gen_%d\n%x 10 only_%d\n1040 8 inner_%d\n", k,
+			 0x10000 + k * 0x10, k, k);
+		write_map(pid, line, "a");
+		sym_perfmaps__set_time(c, mono_now());
+		snprintf(want, sizeof(want), "gen_%d", k);
+		assert_string_equal(lookup_name(c, pid, 0x1000), want);
+		assert_string_equal(lookup_name(c, pid, 0x1060), want);
+		snprintf(want, sizeof(want), "inner_%d", k);
+		assert_string_equal(lookup_name(c, pid, 0x1044), want);
+		for (j = 1; j <= k; j++) {
+			snprintf(want, sizeof(want), "only_%d", j);
+			assert_string_equal(lookup_name(c, pid, 0x10000 + j * 0x10), want);
+		}
+	}
+	sym_perfmaps__stats(c, &st);
+	assert_int_equal(st.perfmap_entries, 1 + 40 * 3);
+	assert_int_equal(st.perfmap_reads,
+			 40); /* the first read takes gen_0 and the first append */
+	sym_perfmaps__free(c);
+	remove_map(pid);
+}
+
 static size_t write_lines(pid_t pid, unsigned int first, unsigned int nr)
 {
 	char line[64];
@@ -623,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_reused_address_renamed),
 		cmocka_unit_test(test_names_as_of_time),
 		cmocka_unit_test(test_appended_bytes_read_once),
+		cmocka_unit_test(test_reads_folded),
 		cmocka_unit_test(test_caps_refuse_and_count),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test_teardown(test_owner_checked, kill_nobody),
