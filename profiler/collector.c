@@ -694,6 +694,8 @@ static void build_window(struct collector *c, struct pending_window *pw)
 
 	if (c->opts.name_budget_ns)
 		symbolizer__set_deadline(c->sym, now_ns(CLOCK_MONOTONIC) + c->opts.name_budget_ns);
+	/* JIT names as the perf maps were when the window ended. */
+	symbolizer__set_time(c->sym, (uint64_t)pw->end_mono_ns);
 	err = profile_build(pw->agg, &src, c->sym, &meta, &b, &pw->w.build);
 	symbolizer__set_deadline(c->sym, 0);
 	if (err) {
@@ -796,6 +798,7 @@ struct collector *collector__new(const struct collector_opts *opts)
 	c->sym = symbolizer__new(&(struct symbolizer_opts){
 		.max_bytes = opts->sym_bytes,
 		.max_inflate_bytes = opts->sym_inflate_bytes,
+		.log = log_symbolizer,
 	});
 	c->cur = aggregate__new(opts->agg_bytes);
 	c->next = aggregate__new(opts->agg_bytes);

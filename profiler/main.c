@@ -72,6 +72,17 @@ void log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_symbolizer(enum sym_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == SYM_LOG_WARN)
+		log_warn("%s, ignoring", msg);
+	else if (level == SYM_LOG_INFO)
+		log_info("%s", msg);
+	else
+		log_debug("%s", msg);
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);

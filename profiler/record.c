@@ -260,6 +260,16 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		(unsigned long long)st->sym.debuglink_crc_mismatches,
 		(unsigned long long)st->sym.over_budget);
 	fprintf(stderr,
+		"  perf maps: %zu processes, %zu KiB, %llu hits, %llu misses, %llu refused, %llu entries (%llu refused), %llu KiB read (%llu KiB refused)\n",
+		st->sym.perfmaps_cached, st->sym.perfmap_bytes_cached / 1024,
+		(unsigned long long)st->sym.perfmap_hits,
+		(unsigned long long)st->sym.perfmap_misses,
+		(unsigned long long)st->sym.perfmap_refused,
+		(unsigned long long)st->sym.perfmap_entries,
+		(unsigned long long)st->sym.perfmap_entries_refused,
+		(unsigned long long)(st->sym.perfmap_bytes_read / 1024),
+		(unsigned long long)(st->sym.perfmap_bytes_refused / 1024));
+	fprintf(stderr,
 		"  unwind: %zu CFI tables, %zu KiB, %llu hits, %llu misses, %llu evictions, %llu failures, %llu build-id table resets\n",
 		st->unwind.nr_tables, st->unwind.bytes / 1024, (unsigned long long)st->unwind.hits,
 		(unsigned long long)st->unwind.misses, (unsigned long long)st->unwind.evictions,

@@ -280,16 +280,6 @@ static ssize_t read_line(FILE *f, char *buf)
 	return too_long ? -E2BIG : (ssize_t)len;
 }
 
-static void sym_log_cb(enum sym_log_level level, const char *msg, void *ctx)
-{
-	if (level == SYM_LOG_WARN)
-		log_warn("%s, ignoring", msg);
-	else if (level == SYM_LOG_INFO)
-		log_info("%s", msg);
-	else
-		log_debug("%s", msg);
-}
-
 int cmd_symbolize(int argc, char **argv)
 {
 	struct symbolize_opts o = {0};
@@ -310,7 +300,7 @@ int cmd_symbolize(int argc, char **argv)
 		return ret;
 	so.no_inlines = o.no_inlines;
 	so.debug_root = o.debug_root;
-	so.log = sym_log_cb;
+	so.log = log_symbolizer;
 	/*
 	 * One file, one run, like llvm-symbolizer: its whole DWARF may be held
 	 * (python3.11-dbg's sections inflate to 21 MiB, past the agent's caps).

@@ -630,10 +630,10 @@ static bool has_suffix(const char *s, const char *suffix)
 	return len >= suffix_len && !strcmp(s + len - suffix_len, suffix);
 }
 
-int sym_proc__open_in_root(pid_t pid, const char *path, int *ret_fd)
+int sym_proc__open_in_root(pid_t pid, const char *path, int extra_flags, int *ret_fd)
 {
 	struct open_how how = {
-		.flags = OPEN_FLAGS,
+		.flags = (uint64_t)(OPEN_FLAGS | extra_flags),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	char root[32];
@@ -672,7 +672,7 @@ static int open_mapped_file(struct symbolizer *s, pid_t pid, const struct sym_ma
 		err = -ENOENT;
 		goto out;
 	}
-	err = sym_proc__open_in_root(pid, m->path, &fd);
+	err = sym_proc__open_in_root(pid, m->path, 0, &fd);
 	if (!err)
 		goto out_check;
 	if (err != -ESRCH)
@@ -1015,8 +1015,12 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->files_by_stat = calloc(s->file_buckets, sizeof(*s->files_by_stat));
 	s->binding_buckets = bucket_count(s->max_mappings);
 	s->bindings = calloc(s->binding_buckets, sizeof(*s->bindings));
-	s->perfmaps = sym_perfmaps__new(&(struct sym_perfmaps_opts){
-		.max_procs = opts->max_perfmaps, .max_bytes = opts->max_perfmap_bytes});
+	s->perfmaps = sym_perfmaps__new(
+		&(struct sym_perfmaps_opts){.max_procs = opts->max_perfmaps,
+					    .max_bytes = opts->max_perfmap_bytes,
+					    .max_proc_bytes = opts->max_perfmap_proc_bytes,
+					    .log = opts->log,
+					    .log_ctx = opts->log_ctx});
 	if (!s->kallsyms_path || !s->debug_root || !s->files_by_key || !s->files_by_stat ||
 	    !s->bindings || !s->perfmaps) {
 		err = -ENOMEM;
@@ -1207,6 +1211,11 @@ out:
 	if (!res.nr_frames)
 		s->stats.unresolved++;
 	return err;
+}
+
+void symbolizer__set_time(struct symbolizer *s, uint64_t mono_ns)
+{
+	sym_perfmaps__set_time(s->perfmaps, mono_ns);
 }
 
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret)

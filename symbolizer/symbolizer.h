@@ -118,8 +118,14 @@ struct symbolizer_stats {
 	size_t kernel_symbols; /* kallsyms text symbols loaded, 0 before first use */
 	uint64_t perfmap_hits; /* anonymous/memfd addresses named by a JIT perf map */
 	uint64_t perfmap_misses; /* such addresses no perf map entry covered */
-	uint64_t perfmap_reads; /* perf map files read (first reads and re-reads) */
-	uint64_t perfmap_failures; /* perf map reads that failed (no file included) */
+	uint64_t perfmap_reads; /* looks at perf map files that read new bytes */
+	uint64_t perfmap_failures; /* looks at perf map files that failed (no file included) */
+	uint64_t
+		perfmap_refused; /* perf maps refused: a symlink, not a regular file, or not the process's */
+	uint64_t perfmap_bytes_read; /* bytes read from perf maps (each byte once) */
+	uint64_t perfmap_bytes_refused; /* bytes past a process's cap, never read */
+	uint64_t perfmap_entries; /* perf map lines kept as entries */
+	uint64_t perfmap_entries_refused; /* perf map lines dropped at a process's memory cap */
 	uint64_t perfmap_evictions; /* processes' perf maps dropped to stay under the caps */
 	size_t perfmaps_cached; /* processes with a perf map entry now */
 	size_t perfmap_bytes_cached; /* approximate memory held by perf maps */
@@ -153,7 +159,10 @@ struct symbolizer_opts {
 	void *log_ctx;
 	size_t max_mappings; /* (pid, mapping) -> file bindings kept; 0 means the default, 16384 */
 	size_t max_perfmaps; /* processes whose JIT perf map is kept; 0 means the default, 128 */
-	size_t max_perfmap_bytes; /* memory for perf maps; 0 means the default, 64 MiB */
+	size_t max_perfmap_bytes; /* memory for perf maps; 0 means the default, 128 MiB */
+	/* One process's perf map: file bytes read, and memory held; 0 means the default,
+	 * 96 MiB (never more than max_perfmap_bytes). */
+	size_t max_perfmap_proc_bytes;
 	/* Separate debug files: root of the build-id tree and of debuglink paths; NULL means
 	 * /usr/lib/debug (tests pass a directory of their own). */
 	const char *debug_root;
@@ -209,7 +218,10 @@ int symbolizer__preload(struct symbolizer *s, pid_t pid, const struct sym_map_en
  * build_id are set whenever the file could be read, even when no symbol
  * covers the address. Anonymous and memfd memory without an ELF image (JIT
  * code) is named from the process's /tmp/perf-PID.map, read inside its mount
- * namespace under its namespace pid. Returns 0 or a negative errno.
+ * namespace under its namespace pid, only when it is a regular file (not a
+ * symlink) of the process's own uid or a root file it could read (refusals:
+ * stats.perfmap_refused, and the log once per process). Returns 0 or a
+ * negative errno.
  */
 int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry *m, uint64_t addr,
 		     struct sym_result *ret);
@@ -220,6 +232,16 @@ int symbolizer__user(struct symbolizer *s, pid_t pid, const struct sym_map_entry
  * nothing (nr_frames 0, counted in over_budget) until a later deadline is set.
  */
 void symbolizer__set_deadline(struct symbolizer *s, int64_t deadline_mono_ns);
+
+/*
+ * JIT names (perf maps) of the lookups that follow are those of the maps as
+ * they were at mono_ns (CLOCK_MONOTONIC, as sample times are): the newest
+ * line read by the first look at the map at or after mono_ns (a lookup makes
+ * that look if none happened since); an address no such line covers takes
+ * the oldest later line that does. 0 (the default): as the maps are now.
+ * Callers give times that do not go back, e.g. the end of each window.
+ */
+void symbolizer__set_time(struct symbolizer *s, uint64_t mono_ns);
 
 /*
  * Names an ELF virtual address of the file at path (for `smolder symbolize --elf`, tests).

@@ -323,16 +323,19 @@ char *sym_demangle(const char *name);
 /*
  * Opens path (absolute, as process pid sees it) inside /proc/PID/root with
  * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so that no symlink leads
- * out of the process's root; read-only, non-blocking, close-on-exec. Any file
- * type: callers check. Returns 0 or a negative errno, -ESRCH when the process
- * (its /proc/PID/root) is gone.
+ * out of the process's root; read-only, non-blocking, close-on-exec, plus
+ * extra_flags (O_NOFOLLOW: -ELOOP when the last component is a symlink). Any
+ * file type: callers check. Returns 0 or a negative errno, -ESRCH when the
+ * process (its /proc/PID/root) is gone.
  */
-int sym_proc__open_in_root(pid_t pid, const char *path, int *ret_fd);
+int sym_proc__open_in_root(pid_t pid, const char *path, int extra_flags, int *ret_fd);
 
 /* JIT perf maps (/tmp/perf-PID.map): see perfmap.c. */
-#define SYM_PERFMAP_MAX_BYTES (64u << 20) /* larger perf map files are not read */
-#define SYM_PERFMAP_MAX_SYMS  4000000u /* entries kept from one perf map */
-#define SYM_PERFMAP_MAX_NAME  1024u /* longer names are cut at a UTF-8 boundary */
+#define SYM_PERFMAP_MAX_BYTES \
+	(96u << 20) /* default per-process cap: file bytes read, memory held */
+#define SYM_PERFMAP_MAX_LINE 2048u /* bytes of a line looked at; the rest is skipped */
+#define SYM_PERFMAP_MAX_SYMS 4000000u /* entries kept from one perf map */
+#define SYM_PERFMAP_MAX_NAME 1024u /* longer names are cut at a UTF-8 boundary */
 
 struct sym_perfmap_sym {
 	uint64_t start;
@@ -351,9 +354,10 @@ struct sym_perfmap {
 };
 
 /*
- * Parses perf map text ("START SIZE name" lines, hex, optional 0x). Lines that
- * do not parse are skipped; an empty map is not an error. Returns 0 or
- * -ENOMEM. Free with sym_perfmap__free().
+ * Parses perf map text ("START SIZE name" lines, hex, optional 0x; the first
+ * SYM_PERFMAP_MAX_LINE bytes of each). Lines that do not parse are skipped;
+ * an empty map is not an error. Each address is named by the last line
+ * covering it. Returns 0 or -ENOMEM. Free with sym_perfmap__free().
  */
 int sym_perfmap__parse(const char *text, size_t len, struct sym_perfmap **ret);
 /* The entry containing addr, or NULL. Borrowed from pm. */
@@ -365,8 +369,13 @@ struct sym_perfmaps;
 
 struct sym_perfmaps_opts {
 	size_t max_procs; /* processes kept; 0 means the default, 128 */
-	size_t max_bytes; /* memory for parsed maps; 0 means the default, 64 MiB */
+	size_t max_bytes; /* memory for parsed maps; 0 means the default, 128 MiB */
 	uint64_t reread_ns; /* least time between two looks at one file; 0: default, 1 s */
+	/* One process's file bytes read, and memory held; 0 means the default,
+	 * SYM_PERFMAP_MAX_BYTES; never more than max_bytes. */
+	size_t max_proc_bytes;
+	sym_log_fn log; /* refusals; NULL: silent */
+	void *log_ctx;
 };
 
 /* opts may be NULL. Returns NULL with errno set. Free with sym_perfmaps__free(). */
@@ -378,14 +387,21 @@ bool sym_perfmaps__eligible(const struct sym_map_entry *m);
 /*
  * Names addr of process pid from its perf map: fills frames[0], nr_frames,
  * has_functions and elf_addr of *res when an entry covers addr, leaves *res
- * alone otherwise. Reads the map on first use, and again (at most once per
- * reread_ns) on a miss when the file changed. Returns 0 when named,
- * -ENOENT when not, or another negative errno when the map cannot be read.
- * The name is borrowed until the next call on c.
+ * alone otherwise. Reads the map on first use; reads what was appended when
+ * reread_ns passed since the last look, or when no look happened since the
+ * time set_time() gave. Returns 0 when named, -ENOENT when not, or another
+ * negative errno when the map cannot be read (-ELOOP, -EINVAL, -EPERM: it
+ * was refused). The name is borrowed until the next call on c.
  */
 int sym_perfmaps__lookup(struct sym_perfmaps *c, pid_t pid, uint64_t addr, struct sym_result *res);
 /* Reads pid's perf map now (if not cached yet), so it outlives the process. */
 int sym_perfmaps__preload(struct sym_perfmaps *c, pid_t pid);
+/*
+ * Lookups from now on name addresses as the maps were at mono_ns
+ * (CLOCK_MONOTONIC), see perfmap.c; 0: as they are now. Times given are
+ * expected not to go back (older reads are folded together).
+ */
+void sym_perfmaps__set_time(struct sym_perfmaps *c, uint64_t mono_ns);
 /* Sets the perfmap_* fields of *ret only. */
 void sym_perfmaps__stats(const struct sym_perfmaps *c, struct symbolizer_stats *ret);
 

@@ -6,15 +6,88 @@
  * most SYM_PERFMAP_MAX_NAME bytes inside the string arena, and
  * sym_perfmap__find() returns exactly the entry containing the address asked
  * for (and NULL just before the first and at each entry's end when a gap
- * follows).
+ * follows). And the same bytes written to this process's own perf map in
+ * three appends (cut where the first two bytes say), each followed by a
+ * lookup, are read once each and name every entry's start, middle and last
+ * byte as the whole parse of the text up to its last newline does.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "symbolizer_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void append(const char *path, const uint8_t *data, size_t len, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+
+	if (!f)
+		abort();
+	if (len && fwrite(data, 1, len, f) != len)
+		abort();
+	if (fclose(f))
+		abort();
+}
+
+/* The name c gives addr now, or NULL. */
+static const char *incremental_name(struct sym_perfmaps *c, uint64_t addr)
+{
+	struct sym_result res = {0};
+
+	if (sym_perfmaps__lookup(c, getpid(), addr, &res))
+		return NULL;
+	return res.frames[0].name;
+}
+
+static void check_incremental(const uint8_t *data, size_t size)
+{
+	struct sym_perfmaps_opts opts = {.reread_ns = 1};
+	const uint8_t *nl = size ? memrchr(data, '\n', size) : NULL;
+	size_t whole = nl ? (size_t)(nl - data) + 1 : 0, cut1, cut2, i;
+	struct symbolizer_stats st = {0};
+	const struct sym_perfmap_sym *e;
+	struct sym_perfmap *pm = NULL;
+	struct sym_perfmaps *c;
+	const char *got;
+	uint64_t probes[3];
+	char path[64];
+	int k;
+
+	cut1 = size ? data[0] % (size + 1) : 0;
+	cut2 = size > 1 ? cut1 + data[1] % (size - cut1 + 1) : cut1;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	c = sym_perfmaps__new(&opts);
+	if (!c || sym_perfmap__parse((const char *)data, whole, &pm))
+		abort();
+	append(path, data, cut1, "w");
+	incremental_name(c, 0);
+	append(path, data + cut1, cut2 - cut1, "a");
+	incremental_name(c, 0);
+	append(path, data + cut2, size - cut2, "a");
+	incremental_name(c, 0);
+	for (i = 0; i < pm->nr; i++) {
+		e = &pm->syms[i];
+		probes[0] = e->start;
+		probes[1] = e->start + (e->end - e->start) / 2;
+		probes[2] = e->end - 1;
+		for (k = 0; k < 3; k++) {
+			got = incremental_name(c, probes[k]);
+			if (!got || strcmp(got, pm->strs + e->name_off))
+				abort();
+		}
+	}
+	sym_perfmaps__stats(c, &st);
+	if (st.perfmap_bytes_read != size)
+		abort();
+	sym_perfmaps__free(c);
+	sym_perfmap__free(pm);
+	unlink(path);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t probe;
 	size_t i, name_len;
 
+	check_incremental(data, size);
 	if (sym_perfmap__parse((const char *)data, size, &pm))
 		return 0;
 	for (i = 0; i < pm->nr; i++) {

@@ -68,5 +68,6 @@ smolder_add_integration(test_names
 target_compile_definitions(test_names PRIVATE
 	"NAMES_OUT=\"${NAMES_OUT}\""
 	"NAMES_CXX=\"${NAMES_CXX}\""
-	"NAMES_SRC=\"${NAMES_SRC}\"")
-add_dependencies(test_names smolder names_workloads)
+	"NAMES_SRC=\"${NAMES_SRC}\""
+	WORKLOAD_FAKE_JIT="$<TARGET_FILE:wl_fake_jit>")
+add_dependencies(test_names smolder names_workloads wl_fake_jit)

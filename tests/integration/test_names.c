@@ -16,6 +16,13 @@
  * Mapping flags (has_functions, has_filenames, has_line_numbers,
  * has_inline_frames) are checked too. DEBUGINFOD_URLS is unset: nothing
  * comes from the network.
+ *
+ * JIT names (fake_jit): a JIT that renames the code at one address while the
+ * agent samples it in 1 s windows gets both names, and no window that starts
+ * after the rename carries the old one; perf maps that are a symlink to a
+ * root-only file, owned by another user, or root-only while the process runs
+ * as nobody name nothing and are counted as refused in `record -v`, while
+ * the map nobody's process writes itself names its code.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -502,6 +513,264 @@ static void test_plt_stub(void **state)
 	assert_true(c.with_caller * 100 >= c.in_leaf * MIN_SHARE);
 }
 
+#define NOBODY 65534
+
+/* Starts argv with its stdout in out, as uid (and gid) when uid is not 0; returns the pid. */
+static pid_t spawn_as(char *const argv[], uid_t uid, const char *out)
+{
+	pid_t pid;
+	int fd;
+
+	/* Gone before the child starts: no line of an earlier run is read as its own. */
+	unlink(out);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to 10 s for out to hold a line "key ..."; copies the rest of that line. */
+static bool wait_line(const char *out, const char *key, char *ret, size_t len)
+{
+	char text[256];
+	FILE *f;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		f = fopen(out, "r");
+		if (f) {
+			while (fgets(text, sizeof(text), f)) {
+				if (!strncmp(text, key, strlen(key)) && strchr(text, '\n')) {
+					fclose(f);
+					snprintf(ret, len, "%s", text + strlen(key));
+					return true;
+				}
+			}
+			fclose(f);
+		}
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* Samples of pid in p whose leaf user frame is named name. */
+static int64_t leaf_samples(const pprof_profile_t *p, pid_t pid, const char *name)
+{
+	const Perftools__Profiles__Sample *s;
+	const char *leaf;
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < p->n_sample; i++) {
+		s = p->sample[i];
+		if (itest_label_num(p, s, "pid") != pid || !s->n_value)
+			continue;
+		leaf = itest_frame_name(p, s, first_user_frame(p, s));
+		if (leaf && !strcmp(leaf, name))
+			n += s->value[0];
+	}
+	return n;
+}
+
+/*
+ * fake_jit names its code jit_first for 3 s, then jit_second for 3 s: the
+ * agent's 1 s windows name each by the map as it was when they ended, so both
+ * names show with about their shares, and none after the rename is jit_first.
+ */
+static void test_jit_renamed_while_sampled(void **state)
+{
+	const char *args[] = {"--window", "1", "-F", "199"};
+	char *store = itest_path("jit-store"), *log = itest_path("jit-agent.log");
+	char *out = itest_path("jit-renamed.out"), *argv[] = {WORKLOAD_FAKE_JIT, "3", "3", NULL};
+	int64_t first = 0, second = 0, late_first = 0, n, renamed_ns = 0;
+	struct itest_files f = {0};
+	char text[64], map[64];
+	pprof_profile_t *p;
+	pid_t agent, pid;
+	bool renamed;
+	size_t i;
+
+	agent = itest_start_agent(store, log, args, 4);
+	sleep(2);
+	pid = spawn_as(argv, 0, out);
+	renamed = wait_line(out, "renamed ", text, sizeof(text));
+	if (renamed)
+		renamed_ns = strtoll(text, NULL, 10);
+	itest_wait(pid);
+	sleep(3);
+	kill(agent, SIGTERM);
+	itest_wait(agent);
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)pid);
+	unlink(map);
+	assert_true(renamed);
+	itest_list_store(store, &f, false);
+	for (i = 0; i < f.nr; i++) {
+		assert_int_equal(pprof__read_file(f.paths[i], &p), 0);
+		n = leaf_samples(p, pid, "jit_first");
+		first += n;
+		if (p->time_nanos >= renamed_ns)
+			late_first += n;
+		second += leaf_samples(p, pid, "jit_second");
+		pprof__profile_free(p);
+	}
+	itest_free_files(&f);
+	print_message("jit_first %lld, jit_second %lld, jit_first after the rename %lld\n",
+		      (long long)first, (long long)second, (long long)late_first);
+	assert_true(first + second >= 300);
+	assert_true(first * 100 >= (first + second) * 15);
+	assert_true(second * 100 >= (first + second) * 35);
+	assert_int_equal(late_first, 0);
+}
+
+/* `smolder record -v` of pid for 2 s; the profile, its log in *ret_log (malloc'ed). */
+static pprof_profile_t *record_verbose(const char *out_name, pid_t pid, char **ret_log)
+{
+	char pidarg[16], *out = itest_path(out_name);
+	char *argv[] = {(char *)itest_smolder(),
+			"record",
+			"-v",
+			"-o",
+			out,
+			"-d",
+			"2",
+			"-F",
+			"499",
+			"-p",
+			pidarg,
+			NULL};
+	pprof_profile_t *p = NULL;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)pid);
+	if (itest_run(argv, ret_log) == 0 && pprof__read_file(out, &p))
+		p = NULL;
+	return p;
+}
+
+/* The "refused" count of record -v's perf maps line, -1 when there is none. */
+static long long perfmaps_refused(const char *log)
+{
+	const char *line = log ? strstr(log, "perf maps: ") : NULL;
+	unsigned long long hits, misses, refused;
+	size_t procs, kib;
+
+	if (!line ||
+	    sscanf(line, "perf maps: %zu processes, %zu KiB, %llu hits, %llu misses, %llu refused",
+		   &procs, &kib, &hits, &misses, &refused) != 5)
+		return -1;
+	return (long long)refused;
+}
+
+enum bad_map {
+	MAP_SYMLINK_TO_SECRET,
+	MAP_OTHER_OWNER,
+	MAP_ROOT_ONLY
+};
+
+/* fake_jit as nobody, its code named by a map the test makes: nothing is named, the map is refused. */
+static void bad_map_case(enum bad_map kind, const char *name)
+{
+	char *out = itest_path("nomap.out"), *secret = itest_path("secret.map");
+	char *argv[] = {WORKLOAD_FAKE_JIT, "5", "nomap", NULL};
+	char text[64], line[128], map[64], *log = NULL;
+	unsigned long addr = 0, len = 0;
+	pprof_profile_t *p = NULL;
+	int64_t named = -1, total = 0;
+	long long refused = -1;
+	bool ready;
+	pid_t pid;
+	FILE *f;
+
+	pid = spawn_as(argv, NOBODY, out);
+	ready = wait_line(out, "code ", text, sizeof(text)) &&
+		sscanf(text, "%lx %lx", &addr, &len) == 2;
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)pid);
+	snprintf(line, sizeof(line), "%lx %lx %s\n", addr, len, name);
+	f = fopen(kind == MAP_SYMLINK_TO_SECRET ? secret : map, "w");
+	if (f) {
+		fputs(line, f);
+		fclose(f);
+	}
+	if (kind == MAP_SYMLINK_TO_SECRET) {
+		/* root's, 0600, in a root-only directory; the link is nobody's, as an attacker's. */
+		ready = ready && !chmod(secret, 0600) && !symlink(secret, map) &&
+			!lchown(map, NOBODY, NOBODY);
+	} else if (kind == MAP_OTHER_OWNER) {
+		ready = ready && !chown(map, 12345, 12345) && !chmod(map, 0644);
+	} else {
+		ready = ready && !chmod(map, 0600);
+	}
+	if (ready)
+		p = record_verbose("badmap.pb.gz", pid, &log);
+	stop(pid);
+	unlink(map);
+	unlink(secret);
+	if (p) {
+		named = leaf_samples(p, pid, name);
+		total = itest_samples_of(p, pid);
+		refused = perfmaps_refused(log);
+		pprof__profile_free(p);
+	}
+	print_message("%s: %lld of %lld samples named, %lld refused\n", name, (long long)named,
+		      (long long)total, refused);
+	if (!p)
+		print_message("%s\n", log ? log : "");
+	free(log);
+	assert_true(ready);
+	assert_true(total >= 200);
+	assert_int_equal(named, 0);
+	assert_true(refused >= 1);
+}
+
+static void test_perfmap_symlink_refused(void **state)
+{
+	bad_map_case(MAP_SYMLINK_TO_SECRET, "jit_secret_root");
+}
+
+static void test_perfmap_other_owner_refused(void **state)
+{
+	bad_map_case(MAP_OTHER_OWNER, "jit_other_owner");
+}
+
+static void test_perfmap_root_only_refused(void **state)
+{
+	bad_map_case(MAP_ROOT_ONLY, "jit_root_only");
+}
+
+/* The control: nobody's process writes its own map, and it names the code. */
+static void test_perfmap_own_map_read(void **state)
+{
+	char *out = itest_path("ownmap.out"), *argv[] = {WORKLOAD_FAKE_JIT, "5", NULL};
+	pprof_profile_t *p = NULL;
+	int64_t named = -1, total = 0;
+	char map[64], *log = NULL;
+	struct stat st;
+	pid_t pid;
+	int i;
+
+	pid = spawn_as(argv, NOBODY, out);
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)pid);
+	for (i = 0; i < 500 && (stat(map, &st) || st.st_size < 40); i++)
+		usleep(10 * 1000);
+	p = record_verbose("ownmap.pb.gz", pid, &log);
+	stop(pid);
+	unlink(map);
+	free(log);
+	assert_non_null(p);
+	named = leaf_samples(p, pid, "jit_hot_loop");
+	total = itest_samples_of(p, pid);
+	pprof__profile_free(p);
+	print_message("jit_hot_loop: %lld of %lld samples\n", (long long)named, (long long)total);
+	assert_true(total >= 200);
+	assert_true(named * 100 >= total * MIN_SHARE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +781,11 @@ int main(void)
 		cmocka_unit_test(test_debug_file_in_private_mount),
 		cmocka_unit_test(test_stripped_dynsym),
 		cmocka_unit_test(test_plt_stub),
+		cmocka_unit_test(test_jit_renamed_while_sampled),
+		cmocka_unit_test(test_perfmap_symlink_refused),
+		cmocka_unit_test(test_perfmap_other_owner_refused),
+		cmocka_unit_test(test_perfmap_root_only_refused),
+		cmocka_unit_test(test_perfmap_own_map_read),
 	};
 	int ret;
 
