@@ -1645,9 +1645,13 @@ static bool sample_eq(const void *ctx, size_t idx, const void *key)
  */
 static bool sample_add_values(struct pprof_builder *b, size_t idx, const int64_t *values)
 {
-	int64_t *v = &b->sample_vals[idx * b->nr_sample_types], sum;
+	int64_t *v, sum;
 	size_t i;
 
+	/* Without sample types there is nothing to add (and no value pool). */
+	if (!b->nr_sample_types)
+		return true;
+	v = &b->sample_vals[idx * b->nr_sample_types];
 	for (i = 0; i < b->nr_sample_types; i++) {
 		if (__builtin_add_overflow(v[i], values[i], &sum))
 			return false;
@@ -1693,7 +1697,9 @@ static int merge_sample(struct merge_ctx *mc, const pb_sample_t *s, uint64_t **s
 			goto out_drop;
 	}
 	/* Windows of one process repeat their stacks: one sample each, values summed. */
-	key = (struct sample_key){*scratch, s->n_location_id, &b->labels[label_off], s->n_label};
+	/* No label pool yet when no sample had labels: no NULL + 0. */
+	key = (struct sample_key){*scratch, s->n_location_id,
+				  s->n_label ? &b->labels[label_off] : NULL, s->n_label};
 	hash = sample_key_hash(&key);
 	found = htab__find(&b->merged_ht, hash, sample_eq, b, &key);
 	if (found && sample_add_values(b, found - 1, s->value)) {
