@@ -74,6 +74,18 @@ struct {
 	__type(value, __u32);
 } known SEC(".maps");
 
+/*
+ * Thread group id -> generation of the processes user space found Go code
+ * in: only their samples look for a switched-out goroutine, so no other
+ * process pays for the runtime struct reads.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SMOLDER_MAX_KNOWN);
+	__type(key, __u32);
+	__type(value, __u32);
+} go_procs SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -244,6 +256,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	struct smolder_sample *s;
 	struct pt_regs *uregs;
 	__u64 r14;
+	__u32 *go_gen;
 	long kb, ub;
 
 	count(SMOLDER_CNT_SAMPLES);
@@ -321,7 +334,9 @@ int do_sample(struct bpf_perf_event_data *ctx)
 		s->flags |= SMOLDER_SAMPLE_F_USER_REGS | SMOLDER_SAMPLE_F_STACK_COPY;
 		s->stack_copy_bytes =
 			copy_stack(s, 0, s->user_regs[SMOLDER_REG_SP], stack_copy_bytes);
-		copy_goroutine(s, task, r14);
+		go_gen = bpf_map_lookup_elem(&go_procs, &tgid);
+		if (go_gen && *go_gen == gen)
+			copy_goroutine(s, task, r14);
 		size += s->stack_copy_bytes & (SMOLDER_STACK_COPY_MAX * 2 - 1);
 		size += s->go_stack_bytes & (SMOLDER_GO_STACK_COPY_MAX * 2 - 1);
 	} else {
@@ -361,6 +376,7 @@ static __always_inline void emit_event(__u32 kind, struct task_struct *p)
 	e.hdr.gen = *gen;
 	BPF_CORE_READ_STR_INTO(&e.comm, p, comm);
 	bpf_map_delete_elem(&known, &tgid);
+	bpf_map_delete_elem(&go_procs, &tgid);
 	if (bpf_ringbuf_output(&samples, &e, sizeof(e), BPF_RB_NO_WAKEUP))
 		count(SMOLDER_CNT_EVENTS_LOST);
 	else

@@ -60,6 +60,7 @@ struct sampling_counts {
 	uint64_t unwind_errors[UNWIND_ERR_MAX];
 	uint64_t unwind_ns;
 	uint64_t file_key_resets;
+	uint64_t go_procs;
 };
 
 /* A mapping of a process that samples landed in: its file is read while the process lives. */
@@ -403,6 +404,12 @@ static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
 		return 0;
 	ret->table = t;
 	ret->bias = ip - vaddr;
+	/* Go code: from now on BPF copies the switched-out goroutine of its g0 samples. */
+	if (!p->go_marked && unwind_table__is_go(t)) {
+		p->go_marked = true;
+		if (!sampler__mark_go(c->sampler, p->pid, p->gen))
+			c->own.go_procs++;
+	}
 	return 0;
 }
 
@@ -568,6 +575,7 @@ static void publish_counts(struct collector *c)
 	memcpy(c->stats.unwind_errors, c->own.unwind_errors, sizeof(c->stats.unwind_errors));
 	c->stats.unwind_ns = c->own.unwind_ns;
 	c->stats.file_key_resets = c->own.file_key_resets;
+	c->stats.go_procs = c->own.go_procs;
 	/* The CFI cache is the sampling thread's: its counters are copied here too. */
 	if (c->unwind)
 		unwind_cache__stats(c->unwind, &c->stats.unwind);

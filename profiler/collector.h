@@ -83,6 +83,7 @@ struct collector_stats {
 	uint64_t unwind_truncated; /* deeper than the copied window */
 	uint64_t unwind_errors[UNWIND_ERR_MAX]; /* stopped early, by reason */
 	uint64_t unwind_ns; /* time spent unwinding, table loads included */
+	uint64_t go_procs; /* processes BPF was told run Go code (sampler__mark_go()) */
 	uint64_t file_key_resets; /* times the (dev, inode) -> build-id table was emptied */
 	struct unwind_cache_stats unwind;
 };

@@ -29,6 +29,7 @@ struct proc_entry {
 	int maps_err; /* 0, or why the maps could not be read */
 	unsigned int maps_reads; /* times the maps were (re)read */
 	bool exited;
+	bool go_marked; /* sampler__mark_go() was called for this generation */
 	int64_t exit_ns; /* CLOCK_MONOTONIC of the exit or exec event */
 	char cgroup[PROC_CGROUP_LEN];
 	char systemd_unit[PROC_UNIT_LEN];

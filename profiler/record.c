@@ -270,10 +270,11 @@ static void print_counters(const struct collector_stats *st, const struct collec
 		(unsigned long long)(st->sym.perfmap_bytes_read / 1024),
 		(unsigned long long)(st->sym.perfmap_bytes_refused / 1024));
 	fprintf(stderr,
-		"  unwind: %zu CFI tables, %zu KiB, %llu hits, %llu misses, %llu evictions, %llu failures, %llu build-id table resets\n",
+		"  unwind: %zu CFI tables, %zu KiB, %llu hits, %llu misses, %llu evictions, %llu failures, %llu build-id table resets, %llu Go processes\n",
 		st->unwind.nr_tables, st->unwind.bytes / 1024, (unsigned long long)st->unwind.hits,
 		(unsigned long long)st->unwind.misses, (unsigned long long)st->unwind.evictions,
-		(unsigned long long)st->unwind.failures, (unsigned long long)st->file_key_resets);
+		(unsigned long long)st->unwind.failures, (unsigned long long)st->file_key_resets,
+		(unsigned long long)st->go_procs);
 	fprintf(stderr,
 		"  frames: %llu distinct, %llu unsymbolized (%llu named file+function start, %llu file+address), %llu outside known mappings, %llu kernel frames without kallsyms\n",
 		(unsigned long long)w->build.frames, (unsigned long long)w->build.unsymbolized,

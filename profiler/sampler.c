@@ -432,6 +432,18 @@ unsigned int sampler__nr_cpus(const struct sampler *s)
 	return s->nr_attached;
 }
 
+int sampler__mark_go(struct sampler *s, pid_t pid, uint32_t gen)
+{
+	__u32 key = (__u32)pid, value = gen;
+
+	if (!s->skel)
+		return -ENODEV;
+	if (bpf_map__update_elem(s->skel->maps.go_procs, &key, sizeof(key), &value, sizeof(value),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 void sampler__counters(const struct sampler *s, struct sampler_counters *ret)
 {
 	int nr_possible = libbpf_num_possible_cpus();

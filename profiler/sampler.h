@@ -72,6 +72,13 @@ void sampler__release(struct sampler *s);
 /* Number of CPUs sampled. */
 unsigned int sampler__nr_cpus(const struct sampler *s);
 void sampler__counters(const struct sampler *s, struct sampler_counters *ret);
+/*
+ * Tells BPF that generation gen of process pid runs Go code, so its samples
+ * on a g0 stack carry the switched-out goroutine. Call from the sampling
+ * thread. Returns 0 or a negative errno (the map is an LRU of
+ * SMOLDER_MAX_KNOWN processes; exec and exit drop the entry).
+ */
+int sampler__mark_go(struct sampler *s, pid_t pid, uint32_t gen);
 
 /*
  * Prerequisite checks alone (root or CAP_BPF+CAP_PERFMON, BTF, ring buffer),

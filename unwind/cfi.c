@@ -1179,7 +1179,7 @@ static struct unwind_table *cfi_from_elf(Elf *elf, int debug_fd)
 	}
 	if (!err) {
 		cfi_segments(elf, t->segments, &t->nr_segments);
-		unwind_go__read_funcs(elf, t);
+		t->go = unwind_go__read_funcs(elf, t);
 	}
 out:
 	elf_end(debug_elf);
@@ -1325,6 +1325,11 @@ void unwind_table__find(const struct unwind_table *t, uint64_t elf_addr, struct 
 		ret->rbp = row->rbp;
 		ret->rbp_off = row->rbp_off;
 	}
+}
+
+bool unwind_table__is_go(const struct unwind_table *t)
+{
+	return t && t->go;
 }
 
 size_t unwind_table__nr_rows(const struct unwind_table *t)

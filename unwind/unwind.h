@@ -107,6 +107,8 @@ int unwind_table__file_to_vaddr(const struct unwind_table *t, uint64_t file_offs
 void unwind_table__find(const struct unwind_table *t, uint64_t elf_addr, struct unwind_rule *ret);
 
 size_t unwind_table__nr_rows(const struct unwind_table *t);
+/* True when t is a Go binary's (it has .gopclntab): its threads may switch stacks. */
+bool unwind_table__is_go(const struct unwind_table *t);
 /* Heap bytes held by the table (what the cache charges for it). */
 size_t unwind_table__bytes(const struct unwind_table *t);
 

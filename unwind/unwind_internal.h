@@ -55,6 +55,7 @@ struct unwind_table {
 	size_t nr_segments;
 	struct unwind_go_func go_funcs[UNWIND_GO_MAX_FUNCS]; /* a Go binary's stack switches */
 	size_t nr_go_funcs;
+	bool go; /* the file is a Go binary (it has .gopclntab) */
 };
 
 /* The row covering elf_addr, or NULL when the address is outside the table. */

@@ -131,7 +131,7 @@ static void test_systemstack_reaches_goexit(void **state)
 	static const char *const hot[] = {
 		"main.spinG0",	       "main.onSystemStack.func1", "runtime.systemstack.abi0",
 		"runtime.systemstack", "main.onSystemStack",	   "main.worker"};
-	int64_t through = 0, rooted = 0, spin = 0, spin_whole = 0, bad_caller = 0;
+	int64_t through = 0, rooted = 0, spin = 0, spin_whole = 0, bad_caller = 0, early = 0;
 	const char *name, *below;
 	size_t i, u, k;
 
@@ -145,6 +145,15 @@ static void test_systemstack_reaches_goexit(void **state)
 				continue;
 			seen = true;
 			below = itest_frame_name(prof, s, u + 1);
+			/*
+			 * BPF copies the goroutine once user space has seen the
+			 * process's Go code: samples taken before that stop at the
+			 * switch, honestly, never with a stale caller.
+			 */
+			if (below && !strcmp(below, "[truncated]")) {
+				early += v;
+				continue;
+			}
 			if (!below || !calls_systemstack(below)) {
 				bad_caller += v;
 				fprintf(stderr, "impossible caller of runtime.systemstack: '%s'\n",
@@ -173,13 +182,14 @@ static void test_systemstack_reaches_goexit(void **state)
 	}
 	fprintf(stderr,
 		"through systemstack: %lld, rooted at runtime.goexit: %lld; main.spinG0: %lld, "
-		"whole: %lld; impossible callers: %lld\n",
+		"whole: %lld; impossible callers: %lld; stopped at the switch: %lld\n",
 		(long long)through, (long long)rooted, (long long)spin, (long long)spin_whole,
-		(long long)bad_caller);
+		(long long)bad_caller, (long long)early);
 	assert_true(spin >= 100);
 	assert_true(rooted * 100 >= through * 90);
 	assert_true(spin_whole * 100 >= spin * 90);
 	assert_int_equal(bad_caller, 0);
+	assert_true(early * 100 <= through);
 }
 
 static void test_goexit_and_mstart_are_roots(void **state)
