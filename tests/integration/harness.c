@@ -8,7 +8,9 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -98,11 +100,23 @@ pprof_profile_t *itest_record_pid(const char *out_name, pid_t pid, const char *s
 	return p;
 }
 
+/*
+ * In a child about to exec: it is killed when the test that started it
+ * dies (a failed assertion, a signal, ctest's timeout), so no agent or
+ * workload outlives its test and loads the tests after it.
+ */
+static void die_with_test(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+}
+
 pid_t itest_spawn(char *const argv[])
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
+		die_with_test(parent);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -122,7 +136,7 @@ int itest_run(char *const argv[], char **ret_out)
 {
 	char path[128];
 	int fd, status;
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/run.out", itest_tmpdir());
@@ -131,6 +145,7 @@ int itest_run(char *const argv[], char **ret_out)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		die_with_test(parent);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execvp(argv[0], argv);
@@ -293,7 +308,7 @@ pid_t itest_start_agent(const char *store, const char *log, const char *const *a
 {
 	const char *argv[40] = {itest_smolder(), "agent", "--store", store};
 	size_t n = 4, i;
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 	int fd;
 
 	for (i = 0; i < nr && n < 38; i++)
@@ -301,6 +316,7 @@ pid_t itest_start_agent(const char *store, const char *log, const char *const *a
 	argv[n] = NULL;
 	pid = fork();
 	if (pid == 0) {
+		die_with_test(parent);
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd >= 0) {
 			dup2(fd, 1);
