@@ -195,26 +195,17 @@ static int maps_refresh(struct symbolize_ctx *c)
 }
 
 /*
- * The first SYMBOLIZE_ECHO_MAX bytes of text[0..len) for a message: printable
- * ASCII as is, anything else (and \ and ') as \xNN, "..." when cut.
+ * The first SYMBOLIZE_ECHO_MAX bytes of text[0..len) for a message, escaped
+ * as every outside text is (textesc), "..." when cut.
  */
 static const char *echo_prefix(const char *text, size_t len, char *buf, size_t size)
 {
-	size_t i, n = 0;
+	size_t n = len < SYMBOLIZE_ECHO_MAX ? len : SYMBOLIZE_ECHO_MAX, used;
 
-	for (i = 0; i < len && i < SYMBOLIZE_ECHO_MAX && n + 5 < size; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'')
-			buf[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
-	}
-	if (i < len && n + 4 <= size) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
+	textesc__mem(text, n, buf, size);
+	used = strlen(buf);
+	if (n < len && used + 4 <= size)
+		memcpy(buf + used, "...", 4);
 	return buf;
 }
 
@@ -222,7 +213,7 @@ static const char *echo_prefix(const char *text, size_t len, char *buf, size_t s
 static int symbolize_one(struct symbolize_ctx *c, const char *text, size_t len)
 {
 	const struct sym_map_entry *m = NULL;
-	char echo[4 * SYMBOLIZE_ECHO_MAX + 8];
+	char echo[TEXTESC_MAX_PER_BYTE * SYMBOLIZE_ECHO_MAX + 8];
 	struct sym_result r;
 	uint64_t addr;
 	int err;

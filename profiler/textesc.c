@@ -108,8 +108,13 @@ int textesc__fputs(FILE *f, const char *s)
 
 const char *textesc__str(const char *s, char *buf, size_t len)
 {
+	return textesc__mem(s, strlen(s), buf, len);
+}
+
+const char *textesc__mem(const char *s, size_t in, char *buf, size_t len)
+{
 	const unsigned char *p = (const unsigned char *)s;
-	size_t in = strlen(s), i = 0, o = 0, mark = 0, n, out;
+	size_t i = 0, o = 0, mark = 0, n, out;
 	char esc[TEXTESC_MAX_PER_BYTE + 1];
 	const char *from;
 

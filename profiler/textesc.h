@@ -30,5 +30,7 @@ int textesc__fputs(FILE *f, const char *s);
  * use as a printf argument.
  */
 const char *textesc__str(const char *s, char *buf, size_t len);
+/* textesc__str() of the in bytes at s (NUL bytes included, escaped). */
+const char *textesc__mem(const char *s, size_t in, char *buf, size_t len);
 
 #endif /* SMOLDER_TEXTESC_H */
