@@ -162,6 +162,29 @@ static int read_maps(struct collector *c, struct proc_entry *p)
 	return 0;
 }
 
+/*
+ * The mapping of code address addr in p. One that was not mapped, or not as
+ * code, when the maps were last read was mapped since (dlopen, a JIT reusing
+ * the range of a file the loader unmapped): the maps are read again, at most
+ * COLLECTOR_MAPS_REREAD times a process, and once per *once when given.
+ */
+static struct sym_map_entry *code_mapping(struct collector *c, struct proc_entry *p, uint64_t addr,
+					  bool *once)
+{
+	/* The table's entries are the collector's own; sym_maps__find() only looks. */
+	struct sym_map_entry *m = (struct sym_map_entry *)sym_maps__find(&p->maps, addr);
+
+	if (m && m->executable)
+		return m;
+	if ((once && *once) || p->exited || p->maps_reads >= COLLECTOR_MAPS_REREAD)
+		return m;
+	if (once)
+		*once = true;
+	if (read_maps(c, p))
+		return m ? (struct sym_map_entry *)sym_maps__find(&p->maps, addr) : NULL;
+	return (struct sym_map_entry *)sym_maps__find(&p->maps, addr);
+}
+
 static void enqueue_preloads(struct collector *c, const struct preload *pl, size_t nr)
 {
 	size_t slot, i;
@@ -199,12 +222,7 @@ static void want_mappings(struct collector *c, const struct smolder_sample *s,
 	pthread_mutex_lock(&c->procs_lock);
 	p = proctable__find(c->procs, (pid_t)s->hdr.pid, s->hdr.gen);
 	for (i = 0; p && i < nu && nr < sizeof(pl) / sizeof(pl[0]); i++) {
-		m = (struct sym_map_entry *)sym_maps__find(&p->maps, ustack[i]);
-		if (!m && !reread && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD) {
-			reread = true;
-			read_maps(c, p);
-			m = (struct sym_map_entry *)sym_maps__find(&p->maps, ustack[i]);
-		}
+		m = code_mapping(c, p, ustack[i], &reread);
 		if (!m || m->sampled)
 			continue;
 		m->sampled = true;
@@ -248,10 +266,7 @@ static int source_find_mapping(void *ctx, pid_t pid, uint32_t gen, uint64_t addr
 	pthread_mutex_lock(&c->procs_lock);
 	p = proctable__find(c->procs, pid, gen);
 	if (p) {
-		m = sym_maps__find(&p->maps, addr);
-		/* Mapped after our last look and the process still there: look again. */
-		if (!m && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD && !read_maps(c, p))
-			m = sym_maps__find(&p->maps, addr);
+		m = code_mapping(c, p, addr, NULL);
 	}
 	if (m) {
 		*ret = *m;
@@ -373,15 +388,12 @@ static int find_cfi(void *arg, uint64_t ip, struct unwind_mapping *ret)
 	static const uint8_t vdso_key[] = {'V'};
 	struct collector *c = arg;
 	struct proc_entry *p = c->unwinding;
-	const struct sym_map_entry *m = sym_maps__find(&p->maps, ip);
+	const struct sym_map_entry *m = code_mapping(c, p, ip, NULL);
 	const struct unwind_table *t = NULL;
 	const struct file_key *fk = NULL;
 	struct unwind_load l;
 	uint64_t vaddr;
 
-	/* Mapped since the maps were read (dlopen, JITs): look again, a few times. */
-	if (!m && !p->exited && p->maps_reads < COLLECTOR_MAPS_REREAD && !read_maps(c, p))
-		m = sym_maps__find(&p->maps, ip);
 	if (!m || !m->executable)
 		return -ENOENT;
 	ret->table = NULL;
