@@ -119,10 +119,13 @@ run() {
 	before=$(prog_ids)
 	"$@" >"$OUT/$tool.log" 2>&1 &
 	local tpid=$!
+	# The tool itself or its child (timeout's), never another user's process of that name.
 	for _ in $(seq 50); do
-		pid=$(pgrep -n -x "$comm") && [ -n "$pid" ] && break
+		if [ "$(cat /proc/$tpid/comm 2>/dev/null)" = "$comm" ]; then pid=$tpid; break; fi
+		pid=$(pgrep -P "$tpid" -x "$comm") && [ -n "$pid" ] && break
 		sleep 0.1
 	done
+	[ -n "$pid" ] || { echo "bench/churn.sh: $tool did not start; see its log:" >&2; cat "$OUT/$tool.log" >&2; exit 1; }
 	sleep "$STEADY_FROM"
 	c0=$(cpu_ns "$pid"); b0=$(bpf_ns "$before")
 	for ((t = STEADY_FROM; t < STEADY_TO; t++)); do
