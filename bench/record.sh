@@ -44,6 +44,20 @@ for p in json.load(sys.stdin):
 print(t)'
 }
 
+# descendant PID COMM: the process named COMM started by PID (time, timeout), never another
+# process of that name on the machine.
+descendant() {
+	local p q
+	for p in $(pgrep -x "$2"); do
+		q=$p
+		while [ "$q" -gt 1 ]; do
+			[ "$q" = "$1" ] && { echo "$p"; return 0; }
+			q=$(awk '{print $4}' /proc/"$q"/stat 2>/dev/null) || break
+		done
+	done
+	return 1
+}
+
 # run NAME COMM CMD...: runs the tool under /usr/bin/time, measures the process named COMM,
 # prints a row labelled NAME.
 run() {
@@ -53,7 +67,7 @@ run() {
 	/usr/bin/time -q -f "%M %U %S" -o "$OUT/$name.time" "$@" >"$OUT/$name.log" 2>&1 &
 	local tpid=$! pid=""
 	for _ in $(seq 50); do
-		pid=$(pgrep -n -x "$comm") && [ -n "$pid" ] && break
+		pid=$(descendant "$tpid" "$comm") && [ -n "$pid" ] && break
 		sleep 0.1
 	done
 	sleep "$STEADY_FROM"
